@@ -1,0 +1,3 @@
+from kgraph.cli import main
+
+raise SystemExit(main())
