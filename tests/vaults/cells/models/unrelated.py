@@ -1,0 +1,3 @@
+"""A module no cell imports."""
+
+VALUE = 1
