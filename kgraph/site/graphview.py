@@ -1,0 +1,191 @@
+"""Graph pictures: a small local-neighbourhood SVG per page and one global layout per build."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+import networkx as nx
+import numpy as np
+
+LOCAL_RING1 = 16
+LOCAL_RING2 = 24
+LOCAL_EDGES = 80
+
+
+class Neighbourhoods:
+    """Undirected adjacency of the concept graph computed once; answers local views cheaply."""
+
+    def __init__(self, graph: nx.MultiDiGraph, keep: Iterable[str]) -> None:
+        self.keep = set(keep)
+        self._memo: dict[
+            str, tuple[list[str], list[tuple[str, str]], list[tuple[str, str, str]]]
+        ] = {}
+        self.adj: dict[str, set[str]] = defaultdict(set)
+        self.edges: dict[str, list[tuple[str, str]]] = defaultdict(list)  # u -> (v, relation)
+        for u, v, rel in graph.edges(keys=True):
+            if u == v or u not in self.keep or v not in self.keep:
+                continue
+            self.adj[u].add(v)
+            self.adj[v].add(u)
+            self.edges[u].append((v, str(rel)))
+
+    def local(
+        self, key: str
+    ) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str, str]]]:
+        """(ring-1 nodes, ring-2 (node, parent) pairs, edges (u, v, relation)) around `key`."""
+        if key in self._memo:
+            return self._memo[key]
+        ring1 = sorted(self.adj.get(key, ()))[:LOCAL_RING1]
+        inner = {key, *ring1}
+        seen = set(inner)
+        ring2: list[tuple[str, str]] = []
+        for parent in ring1:
+            for other in sorted(self.adj.get(parent, ())):
+                if len(ring2) >= LOCAL_RING2:
+                    break
+                if other not in seen:
+                    seen.add(other)
+                    ring2.append((other, parent))
+        # One line per pair, and none between two outer nodes: the picture stays legible.
+        pairs: dict[tuple[str, str], str] = {}
+        for u in sorted(inner):
+            for v, rel in self.edges.get(u, ()):
+                if v in seen and (u, v) not in pairs:
+                    pairs[(u, v)] = rel
+        for v, _parent in ring2:
+            for u, rel in self.edges.get(v, ()):
+                if u in inner and (v, u) not in pairs:
+                    pairs[(v, u)] = rel
+        edges = sorted((u, v, rel) for (u, v), rel in pairs.items())[:LOCAL_EDGES]
+        self._memo[key] = (ring1, ring2, edges)
+        return self._memo[key]
+
+
+@lru_cache(maxsize=256)
+def _edge_markup(rel: str) -> tuple[str, str]:
+    name = html.escape(rel)
+    return f'<line class="edge rel-{name}"', f"<title>{name.replace('_', ' ')}</title></line>"
+
+
+def _short(text: str, limit: int = 22) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def local_graph_svg(
+    key: str,
+    hood: Neighbourhoods,
+    title: Callable[[str], str],
+    href: Callable[[str], str | None],
+    kind: Callable[[str], str],
+) -> str:
+    """An inline SVG of the neighbourhood: centre, neighbours, their neighbours; nodes link."""
+    ring1, ring2, edges = hood.local(key)
+    pos: dict[str, tuple[float, float]] = {key: (0.0, 0.0)}
+    for i, node in enumerate(ring1):
+        angle = 2 * math.pi * i / max(len(ring1), 1) - math.pi / 2
+        pos[node] = (round(110 * math.cos(angle), 1), round(110 * math.sin(angle), 1))
+    for i, (node, _parent) in enumerate(ring2):
+        angle = 2 * math.pi * (i + 0.5) / max(len(ring2), 1) - math.pi / 2
+        pos[node] = (round(200 * math.cos(angle), 1), round(200 * math.sin(angle), 1))
+    out = [
+        '<svg class="local-graph" viewBox="-260 -240 520 480" role="img" '
+        f'aria-label="Neighbourhood of {html.escape(title(key))}">'
+    ]
+    for u, v, rel in edges:
+        (x1, y1), (x2, y2) = pos[u], pos[v]
+        start, end = _edge_markup(rel)
+        out.append(f'{start} x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}">{end}')
+    for node, (x, y) in pos.items():
+        cls = f"node kind-{html.escape(kind(node))}" + (" current" if node == key else "")
+        label = html.escape(_short(title(node)))
+        shape = (
+            f'<circle cx="{x}" cy="{y}" r="{9 if node == key else 6}"></circle>'
+            f'<text x="{x}" y="{y + 20}">{label}</text>'
+        )
+        link = href(node)
+        if link and node != key:
+            out.append(f'<a class="{cls}" href="{html.escape(link, quote=True)}">{shape}</a>')
+        else:
+            out.append(f'<g class="{cls}">{shape}</g>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _force_layout(n: int, edges: np.ndarray, seed: int, iterations: int) -> np.ndarray:
+    # Fruchterman-Reingold with repulsion estimated from a random sample: O(n * sample) a step.
+    rng = np.random.default_rng(seed)
+    pos = rng.random((n, 2))
+    k = 1.0 / math.sqrt(n)
+    temp = 0.1
+    sample = min(n, 64)
+    for _ in range(iterations):
+        picks = rng.choice(n, size=sample, replace=False)
+        dx = pos[:, 0:1] - pos[picks, 0][None, :]
+        dy = pos[:, 1:2] - pos[picks, 1][None, :]
+        weight = (k * k) / np.maximum(dx * dx + dy * dy, 1e-6)
+        disp = np.stack([(dx * weight).sum(axis=1), (dy * weight).sum(axis=1)], axis=1)
+        disp *= n / sample
+        if len(edges):
+            d = pos[edges[:, 0]] - pos[edges[:, 1]]
+            length = np.sqrt((d**2).sum(axis=1))[:, None]
+            force = d * length / k
+            for axis in (0, 1):
+                disp[:, axis] -= np.bincount(edges[:, 0], weights=force[:, axis], minlength=n)
+                disp[:, axis] += np.bincount(edges[:, 1], weights=force[:, axis], minlength=n)
+        length = np.maximum(np.sqrt((disp**2).sum(axis=1)), 1e-9)[:, None]
+        pos += disp / length * np.minimum(length, temp)
+        temp *= 0.95
+    return pos
+
+
+def global_layout(
+    nodes: list[str], graph: nx.MultiDiGraph, seed: int = 7
+) -> dict[str, tuple[float, float]]:
+    """Positions in a 1000x1000 box, computed once per build, deterministic for a given graph."""
+    if not nodes:
+        return {}
+    index = {key: i for i, key in enumerate(nodes)}
+    pairs = sorted(
+        {(index[u], index[v]) for u, v in graph.edges() if u in index and v in index and u != v}
+    )
+    arr = _force_layout(len(nodes), np.array(pairs, dtype=np.int64).reshape(-1, 2), seed, 60)
+    lo, hi = arr.min(axis=0), arr.max(axis=0)
+    scale = np.where(hi - lo > 0, hi - lo, 1.0)
+    arr = (arr - lo) / scale * 1000.0
+    return {
+        key: (round(float(arr[i, 0]), 1), round(float(arr[i, 1]), 1)) for i, key in enumerate(nodes)
+    }
+
+
+def global_graph_js(
+    nodes: list[str],
+    graph: nx.MultiDiGraph,
+    title: Callable[[str], str],
+    href: Callable[[str], str | None],
+    kind: Callable[[str], str],
+) -> str:
+    """The global graph as a script assigning `window.KGRAPH_GRAPH` (loads on file:// too)."""
+    pos = global_layout(nodes, graph)
+    index = {key: i for i, key in enumerate(nodes)}
+    relations = sorted({str(rel) for _, _, rel in graph.edges(keys=True)})
+    rel_index = {rel: i for i, rel in enumerate(relations)}
+    edges = sorted(
+        {
+            (index[u], index[v], rel_index[str(rel)])
+            for u, v, rel in graph.edges(keys=True)
+            if u in index and v in index and u != v
+        }
+    )
+    data = {
+        "relations": relations,
+        "nodes": [[*pos[k], title(k), href(k) or "", kind(k)] for k in nodes],
+        "edges": [list(e) for e in edges],
+    }
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    # `</` inside a string must not end the script element.
+    return "window.KGRAPH_GRAPH=" + text.replace("</", "<\\/") + ";\n"

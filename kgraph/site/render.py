@@ -1,0 +1,458 @@
+"""Pages from the concept graph: concept pages, indexes, tags, figures, graph, search, 404."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from kgraph.config import Config
+from kgraph.problems import problem
+from kgraph.site.context import FigureInfo, SiteContext
+from kgraph.site.graphview import Neighbourhoods, global_graph_js, local_graph_svg
+from kgraph.site.hooks import render_note
+from kgraph.site.model import CellResultLike, ConceptGraphLike
+from kgraph.site.output import SiteOutput
+from kgraph.site.sanitize import sanitize_html
+from kgraph.site.templates import make_environment
+from kgraph.site.urls import clean_segment, page_path, relative_url, root_prefix
+
+__all__ = ["SiteOutput", "render_site"]
+
+ASSETS = Path(__file__).parent / "assets"
+TOC_MIN_HEADINGS = 4
+HOME_KEYS = ("index", "home")
+_LABELS = {
+    "links_to": "Links to",
+    "embeds": "Embeds",
+    "see_also": "See also",
+    "has_figure": "Figures",
+}
+_INVERSE_LABELS = {"links_to": "Backlinks", "embeds": "Embedded in", "see_also": "Seen also from"}
+_FIG_REF = re.compile(r"@(fig-[\w-]+)")
+_TAG_SPLIT = re.compile(r"(<[^>]*>)")
+
+
+def relation_label(rel: str) -> str:
+    return _LABELS.get(rel, rel.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A linked concept in a list: its title, URL, CSS class and an optional context sentence."""
+
+    key: str
+    title: str
+    url: str
+    cls: str = "internal"
+    context: str = ""
+
+
+@dataclass
+class _Page:
+    path: str
+    template: str
+    values: dict[str, Any] = field(default_factory=dict)
+    shows: frozenset[str] = frozenset()
+
+
+class SiteRenderer:
+    """Renders every page of a site; precomputes what pages share once."""
+
+    def __init__(self, ctx: SiteContext) -> None:
+        self.ctx = ctx
+        self.cg = ctx.cg
+        self.graph = ctx.cg.graph
+        self.hood = Neighbourhoods(self.graph, ctx.pages)
+        self.tags = self._collect_tags()
+        self.dates: dict[str, str] = {
+            key: max((n.date for n in c.notes if n.date), default="")
+            for key, c in self.cg.concepts.items()
+        }
+
+    # -- helpers ---------------------------------------------------------------
+    def title(self, key: str) -> str:
+        concept = self.cg.concepts.get(key)
+        if concept is not None:
+            return str(concept.title)
+        return str(self.graph.nodes[key].get("title", key)) if key in self.graph else key
+
+    def kind(self, key: str) -> str:
+        concept = self.cg.concepts.get(key)
+        if concept is not None:
+            return str(concept.kind)
+        return str(self.graph.nodes[key].get("kind", "note")) if key in self.graph else "stub"
+
+    def entry(self, page: str, key: str, context: str = "") -> Entry | None:
+        target, frag = self.ctx.node_page(key)
+        if target is None:
+            return None
+        cls = "internal stub" if self.kind(key) == "stub" else "internal"
+        return Entry(key, self.title(key), relative_url(page, target, frag), cls, context)
+
+    def tag_path(self, tag: str) -> str:
+        parts = [clean_segment(p) or "tag" for p in tag.split("/") if p]
+        return page_path("tags/" + "/".join(parts or ["tag"]))
+
+    def _collect_tags(self) -> dict[str, list[str]]:
+        tags: dict[str, set[str]] = defaultdict(set)
+        for key, concept in self.cg.concepts.items():
+            if key not in self.ctx.pages:
+                continue
+            for tag in concept.tags:
+                tag = str(tag).strip("#/ ")
+                if not tag:
+                    continue
+                parts = tag.split("/")
+                for i in range(1, len(parts) + 1):
+                    tags["/".join(parts[:i])].add(key)
+        return {
+            t: sorted(keys, key=lambda k: (self.title(k).casefold(), k)) for t, keys in tags.items()
+        }
+
+    # -- concept pages ---------------------------------------------------------
+    def relations(
+        self, key: str, page: str
+    ) -> tuple[list[tuple[str, list[Entry]]], list[Entry], list[Entry]]:
+        """(groups of (label, entries), previous, next) for a concept page."""
+        groups: dict[str, list[Entry]] = defaultdict(list)
+        prev: list[Entry] = []
+        nxt: list[Entry] = []
+        seen: set[tuple[str, str]] = set()
+        if key not in self.graph:
+            return [], [], []
+        for _, v, rel, _data in sorted(
+            self.graph.out_edges(key, keys=True, data=True), key=_edge_sort
+        ):
+            entry = self.entry(page, v)
+            if entry is None or v == key or (rel, v) in seen:
+                continue
+            seen.add((rel, v))
+            if rel == "preceding":
+                prev.append(entry)
+            elif rel == "following":
+                nxt.append(entry)
+            else:
+                groups[relation_label(str(rel))].append(entry)
+        for u, _, rel, data in sorted(
+            self.graph.in_edges(key, keys=True, data=True), key=_edge_sort
+        ):
+            context = str(data.get("context") or "") if rel == "links_to" else ""
+            entry = self.entry(page, u, context)
+            if entry is None or u == key or ("in:" + str(rel), u) in seen:
+                continue
+            seen.add(("in:" + str(rel), u))
+            if rel == "following" and all(e.key != u for e in prev):
+                prev.append(entry)
+            elif rel == "preceding" and all(e.key != u for e in nxt):
+                nxt.append(entry)
+            elif rel in ("preceding", "following"):
+                continue
+            else:
+                label = _INVERSE_LABELS.get(str(rel), f"{relation_label(str(rel))} (incoming)")
+                groups[label].append(entry)
+        order = ["See also", "Links to", "Embeds", "Figures", "Embedded in", "Backlinks"]
+        ranked = sorted(
+            groups.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 2.5, kv[0])
+        )
+        return ranked, prev, nxt
+
+    def concept_page(self, key: str) -> _Page:
+        concept = self.cg.concepts[key]
+        page = self.ctx.pages[key]
+        shows: set[str] = {key}
+        sections = []
+        for i, note in enumerate(concept.notes):
+            rendered = render_note(self.ctx, key, note, page)
+            shows |= rendered.shows
+            clean = sanitize_html(rendered.html).replace("<p></p>", "")
+            body = _figure_refs(clean, self.ctx.figures.get(key, {}))
+            sections.append(
+                {
+                    "index": i,
+                    "note": note,
+                    "html": body,
+                    "toc": rendered.toc if len(rendered.toc) >= TOC_MIN_HEADINGS else (),
+                }
+            )
+        groups, prev, nxt = self.relations(key, page)
+        for _, entries in groups:
+            shows.update(e.key for e in entries)
+        shows.update(e.key for e in (*prev, *nxt))
+        ring1, ring2, _ = self.hood.local(key)
+        shows.update(ring1)
+        shows.update(n for n, _ in ring2)
+        svg = local_graph_svg(
+            key,
+            self.hood,
+            self.title,
+            lambda k: relative_url(page, self.ctx.pages[k]) if k in self.ctx.pages else None,
+            self.kind,
+        )
+        wanted_by = []
+        if concept.kind == "stub":
+            wanted_by = [
+                e for u in sorted(set(self.graph.predecessors(key))) if (e := self.entry(page, u))
+            ]
+        values = {
+            "concept": concept,
+            "tags": [
+                (t, relative_url(page, self.tag_path(t)))
+                for t in sorted({str(t).strip("#/ ") for t in concept.tags} - {""})
+            ],
+            "dates": sorted({n.date for n in concept.notes if n.date}, reverse=True),
+            "sources": sorted({n.path for n in concept.notes}),
+            "sections": sections,
+            "groups": groups,
+            "prev": prev,
+            "next": nxt,
+            "local_graph": svg,
+            "wanted_by": wanted_by,
+        }
+        return _Page(page, "concept.html", values, frozenset(shows))
+
+    # -- index pages -----------------------------------------------------------
+    def note_keys(self) -> list[str]:
+        return sorted(
+            (k for k in self.ctx.pages if self.kind(k) != "stub"),
+            key=lambda k: (self.title(k).casefold(), k),
+        )
+
+    def all_page(self) -> _Page:
+        page = page_path("all")
+        letters: dict[str, list[Entry]] = defaultdict(list)
+        for key in sorted(self.ctx.pages, key=lambda k: (self.title(k).casefold(), k)):
+            entry = self.entry(page, key)
+            if entry is not None:
+                first = entry.title[:1].upper()
+                letters[first if first.isalpha() else "#"].append(entry)
+        return _Page(
+            page, "all.html", {"letters": sorted(letters.items())}, frozenset(self.ctx.pages)
+        )
+
+    def hubs(self, top: int = 12) -> list[str]:
+        degree = {k: self.graph.degree(k) if k in self.graph else 0 for k in self.ctx.pages}
+        return sorted(degree, key=lambda k: (-degree[k], self.title(k).casefold(), k))[:top]
+
+    def home_page(self) -> _Page:
+        page = "index.html"
+        home_key = next(
+            (k for k in HOME_KEYS if k in self.ctx.pages and self.kind(k) == "note"), None
+        )
+        values: dict[str, Any] = {
+            "home": None,
+            "hubs": [],
+            "recent": [],
+            "count": len(self.ctx.pages),
+        }
+        shows: set[str] = set()
+        if home_key is not None:
+            concept = self.cg.concepts[home_key]
+            rendered = render_note(self.ctx, home_key, concept.notes[0], page)
+            values["home"] = {"concept": concept, "html": sanitize_html(rendered.html)}
+            shows |= rendered.shows | {home_key}
+        hubs = [e for k in self.hubs() if (e := self.entry(page, k))]
+        recent_keys = sorted(
+            (k for k in self.note_keys() if self.dates.get(k)),
+            key=lambda k: (self.dates[k], k),
+            reverse=True,
+        )[:12]
+        values["hubs"] = hubs
+        values["recent"] = [
+            (self.dates[k][:10], e) for k in recent_keys if (e := self.entry(page, k))
+        ]
+        shows.update(e.key for e in hubs)
+        shows.update(recent_keys)
+        return _Page(page, "index.html", values, frozenset(shows))
+
+    def tag_pages(self) -> list[_Page]:
+        pages = []
+        index = page_path("tags")
+        tops = sorted(t for t in self.tags if "/" not in t and len(self.tags[t]) > 1)
+        tree = [self._tag_tree(index, t) for t in tops]
+        hidden = len([t for t in self.tags if "/" not in t]) - len(tops)
+        pages.append(_Page(index, "tags.html", {"tree": tree, "hidden": hidden}, frozenset()))
+        for tag in sorted(self.tags):
+            page = self.tag_path(tag)
+            children = sorted(t for t in self.tags if t.rpartition("/")[0] == tag)
+            entries = [e for k in self.tags[tag] if (e := self.entry(page, k))]
+            parents = []
+            parts = tag.split("/")
+            for i in range(1, len(parts)):
+                parent = "/".join(parts[:i])
+                parents.append((parent, relative_url(page, self.tag_path(parent))))
+            values = {
+                "tag": tag,
+                "parents": parents,
+                "children": [
+                    (c, relative_url(page, self.tag_path(c)), len(self.tags[c])) for c in children
+                ],
+                "entries": entries,
+            }
+            pages.append(_Page(page, "tag.html", values, frozenset(self.tags[tag])))
+        return pages
+
+    def _tag_tree(self, page: str, tag: str) -> dict[str, Any]:
+        children = sorted(t for t in self.tags if t.rpartition("/")[0] == tag)
+        return {
+            "tag": tag,
+            "url": relative_url(page, self.tag_path(tag)),
+            "count": len(self.tags[tag]),
+            "children": [self._tag_tree(page, c) for c in children],
+        }
+
+    def wanted_page(self) -> _Page:
+        page = page_path("wanted")
+        rows = []
+        for key in sorted(self.ctx.pages, key=lambda k: (self.title(k).casefold(), k)):
+            if self.kind(key) != "stub":
+                continue
+            stub = self.entry(page, key)
+            wanters = (
+                [e for u in sorted(set(self.graph.predecessors(key))) if (e := self.entry(page, u))]
+                if key in self.graph
+                else []
+            )
+            if stub is not None:
+                rows.append((stub, wanters))
+        shows = {s.key for s, _ in rows} | {w.key for _, ws in rows for w in ws}
+        return _Page(page, "wanted.html", {"rows": rows}, frozenset(shows))
+
+    def figures_page(self) -> _Page:
+        page = page_path("figures")
+        rows = []
+        for key in sorted(self.ctx.figures, key=lambda k: (self.title(k).casefold(), k)):
+            for fig in sorted(self.ctx.figures[key].values(), key=lambda f: (f.number, f.label)):
+                rows.append(
+                    {
+                        "fig": fig,
+                        "svg_url": relative_url(page, fig.svg),
+                        "data_url": relative_url(page, fig.data),
+                        "concept": self.entry(page, key),
+                        "url": relative_url(page, self.ctx.pages[key], fig.label),
+                    }
+                )
+        return _Page(page, "figures.html", {"rows": rows}, frozenset(self.ctx.figures))
+
+    def graph_page(self) -> tuple[_Page, bytes]:
+        page = page_path("graph")
+        nodes = sorted(self.ctx.pages)
+        script = global_graph_js(
+            nodes,
+            self.graph,
+            self.title,
+            lambda k: relative_url(page, self.ctx.pages[k]),
+            self.kind,
+        )
+        return _Page(page, "graph.html", {"count": len(nodes)}, frozenset(nodes)), script.encode()
+
+
+def _edge_sort(edge: tuple[str, str, str, dict[str, Any]]) -> tuple[str, str, str, int]:
+    u, v, rel, data = edge
+    return (str(rel), u, v, int(data.get("line") or 0))
+
+
+def _figure_refs(body: str, figures: Mapping[str, FigureInfo]) -> str:
+    """Turn `@fig-label` in text (not in code or tags) into a "Figure N" link."""
+    if "@fig-" not in body or not figures:
+        return body
+    out: list[str] = []
+    in_code = 0
+    for part in _TAG_SPLIT.split(body):
+        if part.startswith("<"):
+            name = part[1:].split()[0].rstrip(">").lower() if len(part) > 2 else ""
+            if name in ("code", "pre", "a"):
+                in_code += 1
+            elif name in ("/code", "/pre", "/a"):
+                in_code = max(0, in_code - 1)
+            out.append(part)
+        elif in_code:
+            out.append(part)
+        else:
+            out.append(
+                _FIG_REF.sub(
+                    lambda m: _fig_link(m, figures),
+                    part,
+                )
+            )
+    return "".join(out)
+
+
+def _fig_link(match: re.Match[str], figures: Mapping[str, FigureInfo]) -> str:
+    label = match.group(1)
+    if label not in figures:
+        return match.group(0)
+    return f'<a class="fig-ref" href="#{label}">Figure {figures[label].number}</a>'
+
+
+def _common(config: Config, path: str) -> dict[str, Any]:
+    base = config.base_url.rstrip("/") + "/"
+    # The 404 page is served at any depth, so only an absolute base can reach the assets.
+    root = base if path == "404.html" else root_prefix(path)
+    canonical_path = path[: -len("index.html")] if path.endswith("index.html") else path
+    return {
+        "site_title": config.title,
+        "lang": config.lang,
+        "root": root,
+        "asset": root + "_kgraph/",
+        "canonical": base + canonical_path if base.startswith(("http://", "https://")) else "",
+        "path": path,
+    }
+
+
+def _render(env: jinja2.Environment, config: Config, page: _Page, ctx: SiteContext) -> bytes:
+    try:
+        template = env.get_template(page.template)
+        return template.render(**_common(config, page.path), **page.values).encode()
+    except jinja2.TemplateError as exc:
+        ctx.problems.append(
+            problem(page.template, getattr(exc, "lineno", 0) or 0, "template-error", str(exc))
+        )
+        return b""
+
+
+def render_site(
+    cg: ConceptGraphLike,
+    config: Config,
+    *,
+    cells: Mapping[str, Sequence[CellResultLike]] | None = None,
+    only: frozenset[str] | None = None,
+) -> SiteOutput:
+    """Render every page (or, with `only`, just those concept pages) into memory."""
+    env = make_environment(config.templates)
+    ctx = SiteContext(cg, config, env, cells)
+    site = SiteRenderer(ctx)
+    files: dict[str, bytes] = {}
+    deps: dict[str, frozenset[str]] = {}
+
+    def emit(page: _Page) -> None:
+        files[page.path] = _render(env, config, page, ctx)
+        deps[page.path] = page.shows
+
+    for key in sorted(ctx.pages):
+        if only is None or key in only:
+            emit(site.concept_page(key))
+    if only is None:
+        emit(site.home_page())
+        emit(site.all_page())
+        for tag_page in site.tag_pages():
+            emit(tag_page)
+        emit(site.wanted_page())
+        emit(site.figures_page())
+        graph_page, script = site.graph_page()
+        emit(graph_page)
+        files["graph/graph-data.js"] = script
+        emit(_Page(page_path("search"), "search.html"))
+        emit(_Page("404.html", "404.html"))
+        for asset in sorted(ASSETS.rglob("*")):
+            if asset.is_file():
+                ctx.copies["_kgraph/" + asset.relative_to(ASSETS).as_posix()] = asset
+    problems = tuple(sorted(set(ctx.problems)))
+    return SiteOutput(
+        files=files, copies=dict(sorted(ctx.copies.items())), problems=problems, dependencies=deps
+    )

@@ -1,0 +1,63 @@
+"""Output paths from slugs, and relative URLs between pages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Top-level names the site itself uses; a concept slug equal to one of them is moved aside.
+RESERVED = frozenset(
+    {
+        "tags",
+        "all",
+        "wanted",
+        "figures",
+        "graph",
+        "search",
+        "pagefind",
+        "_kgraph",
+        "_files",
+        "_figures",
+    }
+    | {"index.html", "404.html"}
+)
+
+_UNSAFE = re.compile(r"[^\w.~-]+")
+
+
+def clean_segment(text: str) -> str:
+    """One URL path segment: NFC, unsafe characters to `-`, never `.` or `..`."""
+    seg = _UNSAFE.sub("-", unicodedata.normalize("NFC", text)).strip("-.")
+    return seg.casefold()
+
+
+def safe_slug(slug: str, fallback: str = "untitled") -> str:
+    """A slug that cannot leave the output folder: segments cleaned, empty ones dropped."""
+    parts = [clean_segment(p) for p in slug.replace("\\", "/").split("/")]
+    parts = [p for p in parts if p]
+    return "/".join(parts) or fallback
+
+
+def page_path(slug: str) -> str:
+    """The file of a pretty-URL page: `slug/index.html` (or `index.html` for the home page)."""
+    return f"{slug}/index.html" if slug else "index.html"
+
+
+def relative_url(from_path: str, to_path: str, fragment: str | None = None) -> str:
+    """A link from the page file `from_path` to the output file `to_path`, both output-relative."""
+    if to_path == from_path and fragment:
+        return "#" + fragment
+    # Pure string work: both paths are clean and output-relative (relpath would hit the disk cwd).
+    start = from_path.split("/")[:-1]
+    target = to_path.split("/")
+    common = 0
+    while common < len(start) and common < len(target) - 1 and start[common] == target[common]:
+        common += 1
+    url = "../" * (len(start) - common) + "/".join(target[common:])
+    return url + ("#" + fragment if fragment else "")
+
+
+def root_prefix(from_path: str) -> str:
+    """The relative prefix (`../../`) from a page to the site root; empty at the root."""
+    depth = from_path.count("/")
+    return "../" * depth
