@@ -1,0 +1,1 @@
+"""Vault-local models of synaptic plasticity, imported by the notes' cells (numpy only)."""
