@@ -57,7 +57,8 @@ def load_config(
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             line = getattr(getattr(exc, "problem_mark", None), "line", -1) + 1
-            problems.append(problem(CONFIG_NAME, line, "config-error", f"cannot read: {exc}"))
+            reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            problems.append(problem(CONFIG_NAME, line, "config-error", f"cannot read: {reason}"))
             loaded = None
         if isinstance(loaded, dict):
             data = loaded

@@ -248,7 +248,8 @@ class SiteRenderer:
             "home": None,
             "hubs": [],
             "recent": [],
-            "count": len(self.ctx.pages),
+            "count": sum(1 for k in self.ctx.pages if self.kind(k) == "note"),
+            "wanted": sum(1 for k in self.ctx.pages if self.kind(k) == "stub"),
         }
         shows: set[str] = set()
         if home_key is not None:

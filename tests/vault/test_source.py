@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -192,12 +192,11 @@ def test_unclosed_first_fence_is_body() -> None:
     assert notes[0].body == "---\ntitle: x\nno closer\n"
 
 
-def test_long_note_splits_in_linear_time() -> None:
+@pytest.mark.timeout(30)  # a quadratic scan would hang here; speed itself is benchmarked
+def test_long_note_splits() -> None:
     line = "word [[link]] $x^2$ " * 2500 + "\n"  # 50 kB lines
     text = "---\ntitle: big\n---\n" + (line + "---\n") * 10 + "tail---\nkey: v\n---\nend"
-    start = time.perf_counter()
     notes = split_notes(text, "big.md")
-    assert time.perf_counter() - start < 2.0
     assert len(text) > 500_000
     assert [n.frontmatter for n in notes] == ["title: big\n", "key: v\n"]
 

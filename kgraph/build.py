@@ -1,0 +1,241 @@
+"""`kgraph build`: read → link → execute → render → write → index, with a report.
+
+Each stage is a function of its own module; this file only sequences them, times them
+and decides what can be skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kgraph.config import Config, load_config
+from kgraph.graph.build import ConceptGraph, build_graph
+from kgraph.lock import BuildLocked, build_lock
+from kgraph.problems import Problem
+from kgraph.vault.load import ParsedFile, load_vault
+
+
+@dataclass
+class BuildResult:
+    """What one build did: the graph, the counts and the problems (the report's source)."""
+
+    config: Config
+    graph: ConceptGraph | None = None
+    problems: list[Problem] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: int = 0
+    cells: dict[str, int] = field(default_factory=lambda: {"executed": 0, "cached": 0, "failed": 0})
+    pages: dict[str, int] = field(
+        default_factory=lambda: {"written": 0, "unchanged": 0, "removed": 0}
+    )
+    figures: list[dict[str, str]] = field(default_factory=list)
+    changed_pages: list[str] = field(default_factory=list)
+
+    def overlay(self) -> list[dict[str, Any]]:
+        """Problems worth interrupting a reader for in `serve`: errors and failed cells."""
+        shown = {"cell-error", "cell-timeout", "bad-frontmatter", "template-error"}
+        return [
+            p.to_json()
+            for p in sorted(set(self.problems), key=_order)
+            if p.severity == "error" or p.code in shown
+        ]
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - start, 4)
+
+    def report(self) -> dict[str, Any]:
+        g = self.graph.graph if self.graph else None
+        kinds = (
+            Counter(d.get("kind") for _, d in g.nodes(data=True)) if g is not None else Counter()
+        )
+        edges = Counter(k for _, _, k in g.edges(keys=True)) if g is not None else Counter()
+        return {
+            "notes": self.notes,
+            "concepts": kinds.get("note", 0),
+            "stubs": kinds.get("stub", 0),
+            "edges": dict(sorted(edges.items())),
+            "cells": self.cells,
+            "pages": self.pages,
+            "warnings": [p.to_json() for p in sorted(set(self.problems), key=_order)],
+            "figures": self.figures,
+            "timings": self.timings,
+        }
+
+
+def _order(p: Problem) -> tuple[str, int, str, str]:
+    return (p.file, p.line, p.code, p.message)
+
+
+class Builder:
+    """Runs builds of one vault; keeps parsed notes and the cell pool between builds (serve)."""
+
+    def __init__(self, config: Config, config_problems: list[Problem] | None = None) -> None:
+        self.config = config
+        self.config_problems = list(config_problems or [])
+        self.parsed: dict[str, ParsedFile] | None = None
+        self._owner: dict[str, str] = {}
+
+    @classmethod
+    def for_vault(
+        cls,
+        vault: Path,
+        out: Path,
+        *,
+        execute: bool = True,
+        jobs: int | None = None,
+        base_url: str | None = None,
+    ) -> Builder:
+        config, problems = load_config(vault, out, execute=execute, jobs=jobs, base_url=base_url)
+        return cls(config, problems)
+
+    def watch_paths(self) -> list[Path]:
+        paths = [self.config.vault]
+        if self.config.templates is not None and self.config.templates.is_dir():
+            paths.append(self.config.templates)
+        return paths
+
+    def close(self) -> None:
+        """Release long-lived resources (worker processes)."""
+
+    def build(self, changed: set[Path] | None = None) -> BuildResult:
+        """Run every stage; problems are collected, never raised."""
+        config = self.config
+        result = BuildResult(config=config, problems=list(self.config_problems))
+        with result.stage("read"):
+            data = load_vault(
+                config.vault,
+                ignore=config.ignore,
+                cache_dir=config.cache_dir,
+                jobs=config.jobs,
+                exclude_dirs=(config.out, config.cache_dir),
+                previous=self.parsed,
+            )
+        self.parsed = data.parsed
+        result.notes = len(data.notes)
+        result.problems.extend(data.problems)
+        with result.stage("link"):
+            cg = build_graph(data.notes, data.files)
+        result.graph = cg
+        result.problems.extend(cg.problems)
+
+        with result.stage("execute"):
+            cells = self._execute(cg, result)
+
+        from kgraph.site.render import render_site
+        from kgraph.site.search import build_search_index
+        from kgraph.site.write import write_site
+
+        with result.stage("render"):
+            site = render_site(cg, config, cells=cells)
+        result.problems.extend(site.problems)
+        with result.stage("write"):
+            stats = write_site(site, config.out)
+        result.pages = {
+            "written": stats.written,
+            "unchanged": stats.unchanged,
+            "removed": stats.removed,
+        }
+        result.changed_pages = sorted(getattr(stats, "changed", ()))
+        self._collect_figures(result, site.copies, cells)
+        with result.stage("search"):
+            result.problems.extend(build_search_index(config.out))
+        return result
+
+    def _execute(self, cg: ConceptGraph, result: BuildResult) -> dict[str, Any]:
+        from kgraph.execute import NoteCells, run_cells
+        from kgraph.graph.build import add_figure, link_figure_embeds
+
+        jobs: list[NoteCells] = []
+        owner: dict[str, str] = {}
+        for key, concept in cg.concepts.items():
+            for note in concept.notes:
+                if note.cells:
+                    note_id = f"{note.path}#{note.index}"
+                    owner[note_id] = key
+                    jobs.append(NoteCells(note_id, note.path, note.cells, dict(note.params)))
+        self._owner = owner
+        if not jobs:
+            return {}
+        report = run_cells(
+            jobs,
+            vault=self.config.vault,
+            cache_dir=self.config.cache_dir,
+            jobs=self.config.jobs,
+            execute=self.config.execute,
+            timeout=self.config.cell_timeout,
+            memory_mb=self.config.cell_memory_mb,
+        )
+        result.cells = {
+            "executed": report.executed,
+            "cached": report.cached,
+            "failed": report.failed,
+        }
+        result.problems.extend(report.problems)
+        for note_id, cell_results in report.results.items():
+            for cell in cell_results:
+                for fig in cell.figures:
+                    add_figure(cg, owner[note_id], fig.label, fig.caption)
+        link_figure_embeds(cg)
+        return dict(report.results)
+
+    def _collect_figures(
+        self, result: BuildResult, copies: dict[str, Path], cells: dict[str, Any]
+    ) -> None:
+        where = {src: rel for rel, src in copies.items()}
+        for note_id, cell_results in sorted(cells.items()):
+            concept = self._owner.get(note_id, "")
+            for cell in cell_results:
+                for fig in cell.figures:
+                    result.figures.append(
+                        {
+                            "concept": concept,
+                            "label": fig.label,
+                            "svg": where.get(fig.svg, ""),
+                            "data": where.get(fig.data, ""),
+                        }
+                    )
+
+
+def build(
+    vault: Path,
+    out: Path,
+    *,
+    execute: bool = True,
+    strict: bool = False,
+    jobs: int | None = None,
+    report_path: Path | None = None,
+    base_url: str | None = None,
+    quiet: bool = False,
+) -> int:
+    """The `kgraph build` verb: exit 0 on success, 1 on errors (or warnings with strict)."""
+    config, config_problems = load_config(vault, out, execute=execute, jobs=jobs, base_url=base_url)
+    started = time.perf_counter()
+    try:
+        with build_lock(config.cache_dir):
+            result = Builder(config, config_problems).build()
+    except BuildLocked as exc:
+        print(f"kgraph: error: {exc}", file=sys.stderr)
+        return 1
+    result.timings["total"] = round(time.perf_counter() - started, 4)
+    report = result.report()
+    if report_path is not None:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    from kgraph.summary import print_summary
+
+    print_summary(result, report, vault_arg=str(vault), quiet=quiet)
+    bad = {"error", "warning"} if strict else {"error"}
+    return 1 if any(p.severity in bad for p in result.problems) else 0

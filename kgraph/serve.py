@@ -1,0 +1,271 @@
+"""`kgraph serve`: build, serve the output folder, watch the vault, rebuild, live-reload.
+
+The server only ever reads files under the output folder and binds to loopback by
+default. Open pages listen on a server-sent-events stream; after each rebuild the
+server names the pages whose bytes changed, and only those pages reload. Problems of
+the last build (file:line) are shown as an overlay until a build without them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+EVENTS_PATH = "/_kgraph/events"
+LIVE_JS_PATH = "/_kgraph/live.js"
+LIVE_TAG = f'<script src="{LIVE_JS_PATH}" defer></script>'.encode()
+
+LIVE_JS = r"""
+(() => {
+  const here = () => {
+    let p = decodeURIComponent(location.pathname).replace(/^\/+/, "");
+    if (p === "" || p.endsWith("/")) p += "index.html";
+    return p;
+  };
+  const overlay = (problems) => {
+    let box = document.getElementById("kgraph-overlay");
+    if (!problems.length) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "kgraph-overlay";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;inset:auto 1rem 1rem 1rem;max-height:45vh;" +
+        "overflow:auto;" +
+        "z-index:99999;background:#2b0b0b;color:#ffdede;border:2px solid #e5484d;" +
+        "border-radius:8px;padding:1rem;font:13px/1.45 ui-monospace,monospace;white-space:pre-wrap";
+      document.body.appendChild(box);
+    }
+    box.textContent = "kgraph: the last build reported\n\n" +
+      problems.map(p => `${p.file}:${p.line}: ${p.code} ${p.message}`).join("\n");
+  };
+  const source = new EventSource("/_kgraph/events");
+  source.addEventListener("build", (e) => {
+    const data = JSON.parse(e.data);
+    if (data.changed.includes(here()) || data.changed.includes("*")) { location.reload(); return; }
+    overlay(data.problems);
+  });
+  source.addEventListener("hello", (e) => overlay(JSON.parse(e.data).problems));
+})();
+"""
+
+
+@dataclass
+class LiveState:
+    """The latest build's news, handed to every SSE client."""
+
+    version: int = 0
+    changed: list[str] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    closing: bool = False
+
+    def publish(self, changed: Iterable[str], problems: list[dict[str, Any]]) -> None:
+        with self.cond:
+            self.version += 1
+            self.changed = sorted(changed)
+            self.problems = problems
+            self.cond.notify_all()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closing = True
+            self.cond.notify_all()
+
+
+def _news(state: LiveState, seen: int) -> bool:
+    return state.version != seen or state.closing
+
+
+def make_handler(out_dir: Path, state: LiveState) -> type[SimpleHTTPRequestHandler]:
+    root = out_dir.resolve()
+
+    class Handler(SimpleHTTPRequestHandler):
+        server_version = "kgraph"
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # a request log per reload would drown the build output
+
+        def _file_for(self, url_path: str) -> Path | None:
+            rel = unquote(urlsplit(url_path).path).lstrip("/")
+            candidate = (root / rel).resolve()
+            # Anything that resolves outside the output folder does not exist.
+            if candidate != root and not candidate.is_relative_to(root):
+                return None
+            if candidate.is_dir():
+                candidate = candidate / "index.html"
+            return candidate if candidate.is_file() else None
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            if path == EVENTS_PATH:
+                self._events()
+                return
+            if path == LIVE_JS_PATH:
+                self._send(LIVE_JS.encode(), "text/javascript; charset=utf-8")
+                return
+            target = self._file_for(self.path)
+            if target is None:
+                page = root / "404.html"
+                body = page.read_bytes() if page.is_file() else b"<h1>404 Not Found</h1>"
+                self._send(self._inject(body), "text/html; charset=utf-8", HTTPStatus.NOT_FOUND)
+                return
+            if target.name == "index.html" and not path.endswith(("/", ".html")):
+                # Pretty URLs: relative links inside the page need the trailing slash.
+                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                self.send_header("Location", path + "/")
+                self.end_headers()
+                return
+            body = target.read_bytes()
+            ctype = self.guess_type(str(target))
+            if target.suffix == ".html":
+                body = self._inject(body)
+                ctype = "text/html; charset=utf-8"
+            self._send(body, ctype)
+
+        def do_HEAD(self) -> None:
+            target = self._file_for(self.path)
+            self.send_response(HTTPStatus.OK if target else HTTPStatus.NOT_FOUND)
+            self.end_headers()
+
+        def _inject(self, body: bytes) -> bytes:
+            at = body.rfind(b"</body>")
+            return body[:at] + LIVE_TAG + body[at:] if at >= 0 else body + LIVE_TAG
+
+        def _send(self, body: bytes, ctype: str, status: HTTPStatus = HTTPStatus.OK) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _events(self) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            with state.cond:
+                seen = state.version
+                hello = json.dumps({"problems": state.problems})
+            try:
+                self.wfile.write(f"event: hello\ndata: {hello}\n\n".encode())
+                self.wfile.flush()
+                while True:
+                    with state.cond:
+                        state.cond.wait_for(partial(_news, state, seen), 15)
+                        if state.closing:
+                            return
+                        if state.version == seen:
+                            message = ": keep-alive\n\n"
+                        else:
+                            seen = state.version
+                            data = json.dumps(
+                                {"changed": state.changed, "problems": state.problems}
+                            )
+                            message = f"event: build\ndata: {data}\n\n"
+                    self.wfile.write(message.encode())
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return
+
+    return Handler
+
+
+class LiveServer:
+    """An HTTP server in a thread; `publish` tells open pages what changed."""
+
+    def __init__(self, out_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+        self.state = LiveState()
+        self.httpd = ThreadingHTTPServer((host, port), make_handler(out_dir, self.state))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.state.close()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def watch_loop(
+    paths: list[Path],
+    on_change: Callable[[set[Path]], None],
+    stop: threading.Event,
+    ignore: Callable[[Path], bool],
+) -> None:
+    """Call `on_change` with the changed files, batching bursts of saves."""
+    from watchfiles import watch
+
+    for changes in watch(*paths, stop_event=stop, step=20, debounce=400, yield_on_timeout=False):
+        changed = {Path(p) for _, p in changes if not ignore(Path(p))}
+        if changed:
+            on_change(changed)
+
+
+def serve(
+    vault: Path,
+    out: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    execute: bool = True,
+    jobs: int | None = None,
+) -> int:
+    """Run until Ctrl-C: build once, then rebuild on every change and notify the browser."""
+    from kgraph.build import Builder
+
+    builder = Builder.for_vault(vault, out, execute=execute, jobs=jobs)
+    first = builder.build()
+    server = LiveServer(builder.config.out, host, port)
+    server.state.publish([], first.overlay())
+    server.start()
+    print(f"kgraph: serving {builder.config.out} at {server.url} (Ctrl-C to stop)", flush=True)
+    stop = threading.Event()
+
+    def rebuild(changed: set[Path]) -> None:
+        t = time.perf_counter()
+        result = builder.build(changed)
+        server.state.publish(result.changed_pages, result.overlay())
+        took = (time.perf_counter() - t) * 1000
+        print(
+            f"kgraph: rebuilt in {took:.0f} ms, {len(result.changed_pages)} pages changed",
+            flush=True,
+        )
+
+    out_dir = builder.config.out.resolve()
+    cache_dir = builder.config.cache_dir.resolve()
+
+    def ignored(path: Path) -> bool:
+        p = path.resolve()
+        return p.is_relative_to(out_dir) or p.is_relative_to(cache_dir) or "__pycache__" in p.parts
+
+    try:
+        watch_loop(builder.watch_paths(), rebuild, stop, ignored)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.stop()
+        builder.close()
+        print("kgraph: stopped", flush=True)
+    return 0

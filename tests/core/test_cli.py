@@ -1,0 +1,206 @@
+"""The command line contract (DESIGN §7) on a small vault whose answers are known by hand."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import kgraph
+from kgraph.cli import main
+
+VAULT = Path(__file__).parent.parent / "vaults" / "cli"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def query_json(capsys: pytest.CaptureFixture[str], *args: str) -> object:
+    code, out, _ = run(capsys, "query", "--vault", str(VAULT), "--format", "json", *args)
+    assert code == 0
+    return json.loads(out)
+
+
+def test_show_by_alias_case_insensitively(capsys: pytest.CaptureFixture[str]) -> None:
+    shown = query_json(capsys, "show", "a1")
+    assert isinstance(shown, dict)
+    assert shown["key"] == "alpha" and shown["title"] == "Alpha" and shown["kind"] == "note"
+    assert shown["aliases"] == ["A1"]
+    assert {"topic/one", "shared", "inline-tag"} <= set(shown["tags"])
+    assert shown["notes"][0]["path"] == "Alpha.md"
+    assert shown["notes"][0]["date"].startswith("2023-11-14T22:13:20.5")
+    out = {(e["relation"], e["target"]) for e in shown["out"]}
+    assert out == {
+        ("links_to", "beta"),
+        ("links_to", "gamma"),
+        ("see_also", "delta"),
+        ("following", "beta"),
+    }
+    assert {(e["relation"], e["source"]) for e in shown["in"]} == {
+        ("links_to", "beta"),
+        ("preceding", "beta"),
+    }
+
+
+def test_nothing_inside_code_or_math_is_a_link(capsys: pytest.CaptureFixture[str]) -> None:
+    shown = query_json(capsys, "show", "Gamma")
+    assert isinstance(shown, dict)
+    assert shown["out"] == []
+    wanted = query_json(capsys, "unresolved")
+    assert wanted == [{"key": "missing note", "title": "Missing note", "wanted_by": ["beta"]}]
+
+
+def test_neighbors_relation_direction_depth(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = query_json(capsys, "neighbors", "alpha", "--relation", "see_also")
+    assert [(r["key"], r["relation"], r["direction"]) for r in rows] == [
+        ("delta", "see_also", "out")
+    ]
+    rows = query_json(capsys, "neighbors", "Beta", "--direction", "out", "--depth", "2")
+    keys = {(r["key"], r["depth"]) for r in rows}
+    assert ("alpha", 1) in keys and ("missing note", 1) in keys
+    assert ("gamma", 2) in keys and ("delta", 2) in keys
+
+
+def test_backlinks_path_tag_orphans_hubs_relations(capsys: pytest.CaptureFixture[str]) -> None:
+    back = query_json(capsys, "backlinks", "Alpha")
+    assert {r["key"] for r in back} == {"beta"}
+    path = query_json(capsys, "path", "Beta", "Delta")
+    assert isinstance(path, dict)
+    assert path["path"] == ["beta", "alpha", "delta"]
+    assert path["relations"][1] == "see_also"
+    tagged = query_json(capsys, "tag", "topic")
+    assert [r["key"] for r in tagged] == ["alpha"]  # nested topic/one matches topic
+    assert {r["key"] for r in query_json(capsys, "tag", "SHARED")} == {"alpha", "beta"}
+    assert [r["key"] for r in query_json(capsys, "orphans")] == ["lonely"]
+    hubs = query_json(capsys, "hubs", "--top", "1")
+    assert [h["key"] for h in hubs] == ["alpha"]
+    relations = query_json(capsys, "relations")
+    assert relations == {"following": 1, "links_to": 4, "preceding": 1, "see_also": 1}
+
+
+def test_unknown_concept_exits_1_with_suggestions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "query", "--vault", str(VAULT), "show", "Alpah")
+    assert code == 1 and out == ""
+    assert "unknown concept 'Alpah'" in err and "did you mean" in err and "Alpha" in err
+
+
+def test_text_output_names_the_concepts(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "query", "--vault", str(VAULT), "backlinks", "gamma")
+    assert code == 0 and "Alpha" in out
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["query", "--vault", str(VAULT), "no-such-verb"])
+    assert exc.value.code == 2
+    code, _, err = run(capsys, "check", str(VAULT / "absent"))
+    assert code == 2 and "no vault folder" in err
+
+
+def test_check_lines_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(VAULT))
+    assert code == 0  # warnings only
+    lines = out.strip().splitlines()
+    assert any(
+        line.endswith("Beta.md:6: unresolved-link no note for [[Missing note]]") for line in lines
+    )
+    code, out, _ = run(capsys, "check", str(VAULT), "--strict")
+    assert code == 1
+    code, out, _ = run(capsys, "check", str(VAULT), "--format", "json")
+    problems = json.loads(out)
+    assert {"file", "line", "code", "severity", "message"} <= set(problems[0])
+    assert {"file": "Beta.md", "line": 6, "code": "unresolved-link"}.items() <= problems[0].items()
+
+
+def test_check_exits_1_on_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / "kgraph.yaml").write_text("ignore: [unclosed\n")
+    (vault / "a.md").write_text("hello")
+    code, out, _ = run(capsys, "check", str(vault))
+    assert code == 1 and "kgraph.yaml:" in out and "config-error" in out
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "json", "csv"])
+def test_export_reads_back(fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / f"g.{fmt}"
+    code, printed, _ = run(capsys, "export", str(VAULT), "--format", fmt, "-o", str(out))
+    assert code == 0 and printed.strip()
+    kg = kgraph.load(VAULT)
+    if fmt == "graphml":
+        back = nx.read_graphml(out, force_multigraph=True)
+    elif fmt == "gexf":
+        back = nx.read_gexf(out)
+    elif fmt == "json":
+        back = nx.node_link_graph(json.loads(out.read_text()), edges="edges")
+    else:
+        nodes = (tmp_path / "g.nodes.csv").read_text().strip().splitlines()
+        edges = (tmp_path / "g.edges.csv").read_text().strip().splitlines()
+        assert len(nodes) - 1 == kg.graph.number_of_nodes()
+        assert len(edges) - 1 == kg.graph.number_of_edges()
+        return
+    assert set(back.nodes) == set(kg.graph.nodes)
+    assert back.number_of_edges() == kg.graph.number_of_edges()
+    assert back.nodes["alpha"]["title"] == "Alpha"
+
+
+def test_python_api_matches_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    kg = kgraph.load(VAULT)
+    assert isinstance(kg.graph, nx.MultiDiGraph)
+    assert kg.graph.has_edge("alpha", "delta", key="see_also")
+    assert kg.backlinks("alpha") == query_json(capsys, "backlinks", "alpha")
+    assert kg.show("A1")["key"] == "alpha"
+
+
+def test_module_entry_point(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kgraph", "query", "--vault", str(VAULT), "relations"],
+        capture_output=True,
+        text=True,
+        env={"KGRAPH_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        cwd=Path(__file__).parent.parent.parent,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "links_to" in done.stdout
+
+
+def test_parse_cache_reuses_unchanged_files(tmp_path: Path) -> None:
+    vault = tmp_path / "v"
+    shutil.copytree(VAULT, vault)
+    cache = tmp_path / "c"
+    first = kgraph.load(vault, cache_dir=cache)
+    assert first.vault.reparsed == 5
+    second = kgraph.load(vault, cache_dir=cache)
+    assert second.vault.reparsed == 0
+    assert nx.utils.edges_equal(first.graph.edges(keys=True), second.graph.edges(keys=True))
+    beta = vault / "Beta.md"
+    beta.write_text(beta.read_text().replace("[[Missing note]]", "[[Lonely]]"))
+    third = kgraph.load(vault, cache_dir=cache)
+    assert third.vault.reparsed == 1
+    assert third.graph.has_edge("beta", "lonely")
+    assert "missing note" not in third.graph
+
+
+def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
+    cache = tmp_path / "c"
+    kgraph.load(VAULT, cache_dir=cache)
+    for f in cache.glob("parse-*.pickle"):
+        f.write_bytes(f.read_bytes()[:-20])
+    kg = kgraph.load(VAULT, cache_dir=cache)
+    assert kg.vault.reparsed == 5
+    assert any(p.code == "cache-corrupt" for p in kg.problems)
+    assert kgraph.load(VAULT, cache_dir=cache).vault.reparsed == 0
