@@ -195,7 +195,7 @@ class LiveServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     def start(self) -> LiveServer:
         self.thread.start()
