@@ -93,4 +93,10 @@ def load(
     )
     data.problems[:0] = config_problems
     cg = build_graph(data.notes, data.files)
+    if cache:
+        # Figures computed by earlier builds become graph nodes; nothing is executed here.
+        from kgraph.figures import attach_figures
+
+        outcome = attach_figures(cg, vault=config.vault, cache_dir=where, execute=False)
+        data.problems.extend(p for p in outcome.problems if p.code == "cache-corrupt")
     return KnowledgeGraph(cg, data)

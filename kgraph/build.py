@@ -155,41 +155,21 @@ class Builder:
         return result
 
     def _execute(self, cg: ConceptGraph, result: BuildResult) -> dict[str, Any]:
-        from kgraph.execute import NoteCells, run_cells
-        from kgraph.graph.build import add_figure, link_figure_embeds
+        from kgraph.figures import attach_figures
 
-        jobs: list[NoteCells] = []
-        owner: dict[str, str] = {}
-        for key, concept in cg.concepts.items():
-            for note in concept.notes:
-                if note.cells:
-                    note_id = f"{note.path}#{note.index}"
-                    owner[note_id] = key
-                    jobs.append(NoteCells(note_id, note.path, note.cells, dict(note.params)))
-        self._owner = owner
-        if not jobs:
-            return {}
-        report = run_cells(
-            jobs,
+        outcome = attach_figures(
+            cg,
             vault=self.config.vault,
             cache_dir=self.config.cache_dir,
-            jobs=self.config.jobs,
             execute=self.config.execute,
+            jobs=self.config.jobs,
             timeout=self.config.cell_timeout,
             memory_mb=self.config.cell_memory_mb,
         )
-        result.cells = {
-            "executed": report.executed,
-            "cached": report.cached,
-            "failed": report.failed,
-        }
-        result.problems.extend(report.problems)
-        for note_id, cell_results in report.results.items():
-            for cell in cell_results:
-                for fig in cell.figures:
-                    add_figure(cg, owner[note_id], fig.label, fig.caption)
-        link_figure_embeds(cg)
-        return dict(report.results)
+        self._owner = outcome.owner
+        result.cells = outcome.counts
+        result.problems.extend(outcome.problems)
+        return outcome.results
 
     def _collect_figures(
         self, result: BuildResult, copies: dict[str, Path], cells: dict[str, Any]

@@ -40,8 +40,9 @@ class Config:
 
     @property
     def cache_dir(self) -> Path:
-        """`.kgraph-cache/` beside the output folder (DESIGN §6)."""
-        return self.out.parent / ".kgraph-cache"
+        """`.kgraph-cache/` beside the output folder (DESIGN §6), or `$KGRAPH_CACHE_DIR`."""
+        env = os.environ.get("KGRAPH_CACHE_DIR")
+        return Path(env).resolve() if env else self.out.parent / ".kgraph-cache"
 
 
 def load_config(
