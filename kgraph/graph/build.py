@@ -201,6 +201,11 @@ def _add_link(
     if res.via == "unresolved":
         if any(p.code == "unsafe-path" for p in res.problems):
             return
+        if is_attachment_name(link.target):
+            # A missing image or PDF is a broken file reference, not a wanted concept.
+            code = "missing-embed" if link.embed else "unresolved-link"
+            cg.problems.append(problem(note.path, link.line, code, f"no file {link.target!r}"))
+            return
         name = stub_name(link.target)
         target = concept_key(name) or link.target
         if target in cg.concepts and cg.concepts[target].kind != "stub":
@@ -248,6 +253,41 @@ def has_anchor(notes: Sequence[Note], subpath: str) -> bool:
     parts = [anchor_key(p) for p in wanted.split("#") if anchor_key(p)]
     headings = {anchor_key(h.text) for n in notes for h in n.headings}
     return all(p in headings for p in parts)
+
+
+# Obsidian's accepted attachment formats (PARSING.md §1.4), besides notes.
+ATTACHMENT_EXTENSIONS = frozenset(
+    [
+        "base",
+        "canvas",
+        "avif",
+        "bmp",
+        "gif",
+        "jpeg",
+        "jpg",
+        "png",
+        "svg",
+        "webp",
+        "flac",
+        "m4a",
+        "mp3",
+        "ogg",
+        "wav",
+        "webm",
+        "3gp",
+        "mkv",
+        "mov",
+        "mp4",
+        "ogv",
+        "pdf",
+    ]
+)
+
+
+def is_attachment_name(target: str) -> bool:
+    """Whether a link target names a non-note file by its extension."""
+    name = target.rsplit("/", 1)[-1]
+    return "." in name and name.rsplit(".", 1)[1].casefold() in ATTACHMENT_EXTENSIONS
 
 
 def stub_name(target: str) -> str:
