@@ -18,9 +18,19 @@ from typing import Any
 
 from kgraph.config import Config, load_config
 from kgraph.graph.build import ConceptGraph, build_graph
+from kgraph.incremental import (
+    PageState,
+    global_key,
+    load_state,
+    pages_to_render,
+    save_state,
+    signatures,
+    state_file,
+)
 from kgraph.lock import BuildLocked, build_lock
 from kgraph.problems import Problem
-from kgraph.vault.load import ParsedFile, load_vault
+from kgraph.site.output import SiteOutput
+from kgraph.vault.load import ParsedFile, VaultData, load_vault
 
 
 @dataclass
@@ -34,7 +44,7 @@ class BuildResult:
     notes: int = 0
     cells: dict[str, int] = field(default_factory=lambda: {"executed": 0, "cached": 0, "failed": 0})
     pages: dict[str, int] = field(
-        default_factory=lambda: {"written": 0, "unchanged": 0, "removed": 0}
+        default_factory=lambda: {"written": 0, "unchanged": 0, "removed": 0, "rendered": 0}
     )
     figures: list[dict[str, str]] = field(default_factory=list)
     changed_pages: list[str] = field(default_factory=list)
@@ -79,6 +89,25 @@ def _order(p: Problem) -> tuple[str, int, str, str]:
     return (p.file, p.line, p.code, p.message)
 
 
+def _digest_list(items: list[str]) -> str:
+    import hashlib
+
+    return hashlib.blake2b("\n".join(items).encode(), digest_size=16).hexdigest()
+
+
+def attachment_copies(cg: ConceptGraph, data: VaultData) -> dict[str, Path]:
+    """Every vault file a note links or embeds, at its place in the output."""
+    from kgraph.site.context import safe_slug_path
+
+    copies: dict[str, Path] = {}
+    for note in data.notes:
+        for link in note.links:
+            res = cg.resolver.resolve(link, note.path)
+            if res.via == "attachment" and res.file:
+                copies["_files/" + safe_slug_path(res.file)] = data.root / res.file
+    return copies
+
+
 class Builder:
     """Runs builds of one vault; keeps parsed notes and the cell pool between builds (serve)."""
 
@@ -87,6 +116,8 @@ class Builder:
         self.config_problems = list(config_problems or [])
         self.parsed: dict[str, ParsedFile] | None = None
         self._owner: dict[str, str] = {}
+        self._state: PageState | None = None
+        self._rendered = 0
 
     @classmethod
     def for_vault(
@@ -134,25 +165,79 @@ class Builder:
         with result.stage("execute"):
             cells = self._execute(cg, result)
 
-        from kgraph.site.render import render_site
-        from kgraph.site.search import build_search_index
-        from kgraph.site.write import write_site
-
         with result.stage("render"):
-            site = render_site(cg, config, cells=cells)
+            site, keep, state = self._render(cg, data, cells, result)
         result.problems.extend(site.problems)
+
+        from kgraph.publish import publish
+        from kgraph.site.search import build_search_index
+
+        search_problems: list[Problem] = []
+
+        def index(stage: Path) -> None:
+            search_problems.extend(build_search_index(stage))
+
         with result.stage("write"):
-            stats = write_site(site, config.out)
+            stats = publish(config.out, site.files, site.copies, keep, before_swap=index)
+        result.problems.extend(search_problems)
         result.pages = {
             "written": stats.written,
             "unchanged": stats.unchanged,
             "removed": stats.removed,
+            "rendered": self._rendered,
         }
-        result.changed_pages = sorted(getattr(stats, "changed", ()))
+        result.changed_pages = [p for p in stats.changed if p.endswith(".html")]
         self._collect_figures(result, site.copies, cells)
-        with result.stage("search"):
-            result.problems.extend(build_search_index(config.out))
+        self._state = state
+        save_state(state_file(config.cache_dir, config.vault), state)
         return result
+
+    def _render(
+        self, cg: ConceptGraph, data: VaultData, cells: dict[str, Any], result: BuildResult
+    ) -> tuple[SiteOutput, list[str], PageState]:
+        """Render what changed since the last build; return output, kept pages, new state."""
+        from kgraph.publish import MARKER
+        from kgraph.site.context import assign_pages
+        from kgraph.site.parallel import render_parallel
+
+        config = self.config
+        old = self._state
+        if old is None:
+            old, problems = load_state(state_file(config.cache_dir, config.vault))
+            result.problems.extend(problems)
+        digests = {rel: item.digest for rel, item in data.parsed.items()}
+        attachments = sorted(set(data.files) - set(data.note_files))
+        new_global = global_key(config, executed=bool(cells)) + ":" + _digest_list(attachments)
+        sigs = signatures(cg, digests, cells)
+        todo = pages_to_render(old, new_global, sigs)
+        if not (config.out / MARKER).is_file():
+            todo = None  # no previous site to keep pages from
+        site = render_parallel(cg, config, cells=cells, only=todo, jobs=config.jobs)
+        pages = assign_pages(cg)
+        owners = {page: key for key, page in pages.items()}
+        state = PageState(global_key=new_global, signatures=sigs)
+        keep: list[str] = []
+        extra_problems: list[Problem] = []
+        for page, key in owners.items():
+            state.owners[page] = key
+            if page in site.dependencies:
+                state.shows[page] = site.dependencies[page]
+                state.problems[page] = site.page_problems.get(page, ())
+            elif old.owners.get(page) == key and page in old.shows:
+                keep.append(page)
+                state.shows[page] = old.shows[page]
+                state.problems[page] = old.problems.get(page, ())
+                extra_problems.extend(state.problems[page])
+        copies = {**attachment_copies(cg, data), **site.copies}
+        site = SiteOutput(
+            files=site.files,
+            copies=copies,
+            problems=tuple(sorted({*site.problems, *extra_problems})),
+            dependencies=site.dependencies,
+            page_problems=site.page_problems,
+        )
+        self._rendered = len(site.dependencies)
+        return site, keep, state
 
     def _execute(self, cg: ConceptGraph, result: BuildResult) -> dict[str, Any]:
         from kgraph.figures import attach_figures
@@ -203,10 +288,13 @@ def build(
     """The `kgraph build` verb: exit 0 on success, 1 on errors (or warnings with strict)."""
     config, config_problems = load_config(vault, out, execute=execute, jobs=jobs, base_url=base_url)
     started = time.perf_counter()
+    from kgraph.publish import NotASite, check_output
+
     try:
+        check_output(config.out)  # before any work: refuse a folder we must not replace
         with build_lock(config.cache_dir):
             result = Builder(config, config_problems).build()
-    except BuildLocked as exc:
+    except (BuildLocked, NotASite) as exc:
         print(f"kgraph: error: {exc}", file=sys.stderr)
         return 1
     result.timings["total"] = round(time.perf_counter() - started, 4)

@@ -76,7 +76,13 @@ class SiteContext:
         self.copies: dict[str, Path] = {}
         self.problems: list[Problem] = []
         self.figures: dict[str, dict[str, FigureInfo]] = {}
+        self._embeds: dict[str, int] = {}
         self._collect_figures()
+
+    def next_embed(self, page: str) -> int:
+        """A running number of transclusions on `page` (for unique id prefixes)."""
+        self._embeds[page] = self._embeds.get(page, 0) + 1
+        return self._embeds[page]
 
     def warn(self, file: str, line: int, code: str, message: str) -> None:
         self.problems.append(problem(file, line, code, message))

@@ -93,19 +93,25 @@ def local_graph_svg(
         angle = 2 * math.pi * (i + 0.5) / max(len(ring2), 1) - math.pi / 2
         pos[node] = (round(200 * math.cos(angle), 1), round(200 * math.sin(angle), 1))
     out = [
-        '<svg class="local-graph" viewBox="-260 -240 520 480" role="img" '
+        '<svg class="local-graph" viewBox="-260 -240 520 480" role="group" '
         f'aria-label="Neighbourhood of {html.escape(title(key))}">'
     ]
     for u, v, rel in edges:
         (x1, y1), (x2, y2) = pos[u], pos[v]
         start, end = _edge_markup(rel)
         out.append(f'{start} x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}">{end}')
-    for node, (x, y) in pos.items():
+    outer = {node for node, _ in ring2}
+    for i, (node, (x, y)) in enumerate(pos.items()):
         cls = f"node kind-{html.escape(kind(node))}" + (" current" if node == key else "")
-        label = html.escape(_short(title(node)))
+        cls += " outer" if node in outer else ""
+        full = html.escape(title(node))
+        label = html.escape(_short(title(node), 18))
+        # Neighbours' labels alternate above and below their node so that they overlap less.
+        ty = y - 11 if i % 2 == 0 and node != key else y + 20
         shape = (
+            f"<title>{full}</title>"
             f'<circle cx="{x}" cy="{y}" r="{9 if node == key else 6}"></circle>'
-            f'<text x="{x}" y="{y + 20}">{label}</text>'
+            f'<text x="{x}" y="{ty}">{label}</text>'
         )
         link = href(node)
         if link and node != key:

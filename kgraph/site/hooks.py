@@ -16,6 +16,7 @@ from kgraph.site.context import FigureInfo, SiteContext
 from kgraph.site.excerpt import block_source, section_source
 from kgraph.site.math import math_html
 from kgraph.site.model import note_id
+from kgraph.site.rewrite import prefix_ids
 from kgraph.site.urls import relative_url
 from kgraph.vault.note import Cell, Heading, Link, Note
 
@@ -194,9 +195,11 @@ class SiteHooks:
         )  # fmt: skip
         self.shows.add(key)
         self.shows.update(rendered.shows)
+        # Embedded ids get a per-page prefix so they never clash with the host's own.
+        body = prefix_ids(rendered.html, f"t{self.ctx.next_embed(self.page)}-")
         return (
             f'<div class="transclusion" data-embed="{html.escape(key, quote=True)}">'
-            f'<div class="transclusion-head">{head}</div>{rendered.html}</div>'
+            f'<div class="transclusion-head">{head}</div>{body}</div>'
         )
 
     def math(self, latex: str, display: bool, line: int) -> str:
@@ -224,7 +227,11 @@ class SiteHooks:
                     figures.append(figure_html(self.ctx, info, self.page, anchor=self.depth == 0))
         # Without a result the code is all there is to show, whatever `echo` says.
         echo = result is None or options.get("echo", True) not in (False, "false", "False")
+        label = str(cell.options.get("label") or "")
+        # Links to a figure not drawn in this build still land on the cell that makes it.
+        anchor = label if self.depth == 0 and label and not figures else ""
         return self.ctx.env.get_template("partials/cell.html").render(
+            anchor=anchor,
             cell=cell,
             result=result,
             executed=self.ctx.executed,

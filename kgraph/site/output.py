@@ -16,3 +16,5 @@ class SiteOutput:
     copies: dict[str, Path]
     problems: tuple[Problem, ...]
     dependencies: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Problems found while rendering each page, so a build that skips a page can still report them.
+    page_problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)

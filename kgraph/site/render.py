@@ -5,19 +5,22 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from kgraph.config import Config
-from kgraph.problems import problem
+from kgraph.problems import Problem, problem
+from kgraph.site.codestyle import pygments_css
 from kgraph.site.context import FigureInfo, SiteContext
+from kgraph.site.figsvg import FigureSvgs
 from kgraph.site.graphview import Neighbourhoods, global_graph_js, local_graph_svg
 from kgraph.site.hooks import render_note
 from kgraph.site.model import CellResultLike, ConceptGraphLike
 from kgraph.site.output import SiteOutput
+from kgraph.site.rewrite import PAGE_IDS, dedupe_ids, link_tags
 from kgraph.site.sanitize import sanitize_html
 from kgraph.site.templates import make_environment
 from kgraph.site.urls import clean_segment, page_path, relative_url, root_prefix
@@ -70,6 +73,7 @@ class SiteRenderer:
         self.graph = ctx.cg.graph
         self.hood = Neighbourhoods(self.graph, ctx.pages)
         self.tags = self._collect_tags()
+        self.svgs = FigureSvgs(ctx.copies)
         self.dates: dict[str, str] = {
             key: max((n.date for n in c.notes if n.date), default="")
             for key, c in self.cg.concepts.items()
@@ -114,6 +118,19 @@ class SiteRenderer:
         return {
             t: sorted(keys, key=lambda k: (self.title(k).casefold(), k)) for t, keys in tags.items()
         }
+
+    def tag_url(self, page: str, tag: str) -> str | None:
+        tag = tag.strip("#/ ")
+        return relative_url(page, self.tag_path(tag)) if tag in self.tags else None
+
+    def finish_body(
+        self, rendered: str, page: str, taken: set[str], svg_prefix: str
+    ) -> tuple[str, dict[str, str]]:
+        """Sanitise a rendered body, link its tags, make its ids unique, inline figures."""
+        clean = sanitize_html(rendered).replace("<p></p>", "")
+        clean = link_tags(clean, lambda t: self.tag_url(page, t))
+        clean, renamed = dedupe_ids(clean, taken)
+        return self.svgs.inline(clean, svg_prefix), renamed
 
     # -- concept pages ---------------------------------------------------------
     def relations(
@@ -167,17 +184,19 @@ class SiteRenderer:
         page = self.ctx.pages[key]
         shows: set[str] = {key}
         sections = []
+        taken = set(PAGE_IDS) | {f"note-{i}" for i in range(len(concept.notes))}
         for i, note in enumerate(concept.notes):
             rendered = render_note(self.ctx, key, note, page)
             shows |= rendered.shows
-            clean = sanitize_html(rendered.html).replace("<p></p>", "")
-            body = _figure_refs(clean, self.ctx.figures.get(key, {}))
+            body, renamed = self.finish_body(rendered.html, page, taken, f"f{i}-")
+            body = _figure_refs(body, self.ctx.figures.get(key, {}))
+            toc = tuple(replace(h, anchor=renamed.get(h.anchor, h.anchor)) for h in rendered.toc)
             sections.append(
                 {
                     "index": i,
                     "note": note,
                     "html": body,
-                    "toc": rendered.toc if len(rendered.toc) >= TOC_MIN_HEADINGS else (),
+                    "toc": toc if len(toc) >= TOC_MIN_HEADINGS else (),
                 }
             )
         groups, prev, nxt = self.relations(key, page)
@@ -255,7 +274,8 @@ class SiteRenderer:
         if home_key is not None:
             concept = self.cg.concepts[home_key]
             rendered = render_note(self.ctx, home_key, concept.notes[0], page)
-            values["home"] = {"concept": concept, "html": sanitize_html(rendered.html)}
+            body, _ = self.finish_body(rendered.html, page, set(PAGE_IDS), "f")
+            values["home"] = {"concept": concept, "html": body}
             shows |= rendered.shows | {home_key}
         hubs = [e for k in self.hubs() if (e := self.entry(page, k))]
         recent_keys = sorted(
@@ -423,13 +443,20 @@ def render_site(
     *,
     cells: Mapping[str, Sequence[CellResultLike]] | None = None,
     only: frozenset[str] | None = None,
+    index_pages: bool = True,
 ) -> SiteOutput:
-    """Render every page (or, with `only`, just those concept pages) into memory."""
+    """Render every page (or, with `only`, just those concept pages) into memory.
+
+    `index_pages=False` leaves out home, indexes, graph, search, 404 and assets, for
+    renders split over several processes.
+    """
     env = make_environment(config.templates)
     ctx = SiteContext(cg, config, env, cells)
     site = SiteRenderer(ctx)
     files: dict[str, bytes] = {}
     deps: dict[str, frozenset[str]] = {}
+
+    page_problems: dict[str, tuple[Problem, ...]] = {}
 
     def emit(page: _Page) -> None:
         files[page.path] = _render(env, config, page, ctx)
@@ -437,8 +464,11 @@ def render_site(
 
     for key in sorted(ctx.pages):
         if only is None or key in only:
-            emit(site.concept_page(key))
-    if only is None:
+            before = len(ctx.problems)
+            page = site.concept_page(key)
+            emit(page)
+            page_problems[page.path] = tuple(ctx.problems[before:])
+    if index_pages:
         emit(site.home_page())
         emit(site.all_page())
         for tag_page in site.tag_pages():
@@ -450,10 +480,15 @@ def render_site(
         files["graph/graph-data.js"] = script
         emit(_Page(page_path("search"), "search.html"))
         emit(_Page("404.html", "404.html"))
+        files["_kgraph/pygments.css"] = pygments_css().encode()
         for asset in sorted(ASSETS.rglob("*")):
             if asset.is_file():
                 ctx.copies["_kgraph/" + asset.relative_to(ASSETS).as_posix()] = asset
     problems = tuple(sorted(set(ctx.problems)))
     return SiteOutput(
-        files=files, copies=dict(sorted(ctx.copies.items())), problems=problems, dependencies=deps
+        files=files,
+        copies=dict(sorted(ctx.copies.items())),
+        problems=problems,
+        dependencies=deps,
+        page_problems=page_problems,
     )

@@ -66,7 +66,10 @@ def neuron_cells(tmp: Path) -> dict[str, list[Result]]:
 
 
 def render_vault(name: str, tmp: Path, *, cells: Any = None) -> tuple[SiteOutput, Config]:
-    vault = VAULTS / name
+    return render_folder(VAULTS / name, tmp, cells=cells)
+
+
+def render_folder(vault: Path, tmp: Path, *, cells: Any = None) -> tuple[SiteOutput, Config]:
     notes, files = load_notes(vault)
     cg = build_graph(notes, files)
     config = Config(vault=vault, out=tmp / "site", title="Test <Site>")

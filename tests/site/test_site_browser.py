@@ -90,6 +90,8 @@ def test_search_and_open_result(page: Any, served: str) -> None:
     result = page.locator(".pagefind-ui__result-link").first
     result.wait_for()
     assert "Synapse" in result.inner_text()
+    excerpt = page.locator(".pagefind-ui__result-excerpt").first.inner_text()
+    assert "thousands" in excerpt.lower()
     result.click()
     page.wait_for_url("**/synapse/**")
     assert page.locator("h1").inner_text() == "Synapse"
@@ -140,3 +142,40 @@ def test_global_graph_draws(page: Any, served: str) -> None:
         " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; })()"
     )
     assert painted > 100
+
+
+def test_inlined_figure_follows_the_theme(page: Any, served: str) -> None:
+    page.emulate_media(color_scheme="light")
+    page.goto(served + "/neuron/index.html")
+    color = (
+        "[getComputedStyle(document.querySelector('.figure-svg svg')).color,"
+        " getComputedStyle(document.body).color]"
+    )
+    light_svg, light_text = page.evaluate(color)
+    page.click(".theme-toggle")
+    dark_svg, dark_text = page.evaluate(color)
+    assert light_svg == light_text and dark_svg == dark_text  # currentColor is the text colour
+    assert light_svg != dark_svg
+
+
+def test_inline_tag_and_keyboard_skip_link(page: Any, served: str) -> None:
+    page.goto(served + "/host/index.html")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.locator(".note-body a.tag", has_text="#biology/cells").click()
+    page.wait_for_url("**/tags/biology/cells/index.html")
+    assert page.locator("h1").inner_text() == "#biology/cells"
+
+
+def test_pages_work_from_file_urls(browser: Any, basic_site: tuple[Path, SiteOutput]) -> None:
+    context = browser.new_context()
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.on("request", lambda r: errors.append(r.url) if not r.url.startswith("file:") else None)
+    tab.goto((basic_site[0] / "neuron/index.html").as_uri())
+    tab.locator(".note-body a.internal", has_text="Synapse").first.click()
+    tab.wait_for_url("**/synapse/index.html")
+    assert tab.locator("h1").inner_text() == "Synapse"
+    context.close()
+    assert errors == []

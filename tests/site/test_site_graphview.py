@@ -63,3 +63,18 @@ def test_relative_url_matches_relpath(src: str, dst: str) -> None:
     expected = posixpath.relpath(dst, posixpath.dirname(src) or ".")
     assert relative_url(src, dst) == expected
     assert posixpath.normpath(posixpath.join(posixpath.dirname(src), expected)) == dst
+
+
+def test_local_graph_names_every_node_and_marks_the_outer_ring() -> None:
+    g = nx.MultiDiGraph()
+    g.add_edge("a", "b", key="links_to")
+    g.add_edge("b", "c", key="links_to")
+    hood = Neighbourhoods(g, ["a", "b", "c"])
+    long_title = {"a": "A", "b": "B", "c": "A very long concept title indeed"}
+    svg = local_graph_svg(
+        "a", hood, long_title.__getitem__, lambda k: f"../{k}/", lambda k: "note"
+    )
+    assert '<a class="node kind-note outer" href="../c/">' in svg
+    assert "<title>A very long concept title indeed</title>" in svg
+    assert ">A very long conce…</text>" in svg  # shortened label, full name in <title>
+    assert '<a class="node kind-note" href="../b/">' in svg

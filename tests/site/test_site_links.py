@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from sitehtml import Page
+from sitehtml import broken_links
 
 from kgraph.site.output import SiteOutput
 
 
 def test_internal_links_resolve(basic_site: tuple[Path, SiteOutput]) -> None:
-    out = basic_site[0]
-    pages = {p.relative_to(out).as_posix(): Page(p.read_text("utf-8")) for p in out.rglob("*.html")}
-    checked = 0
-    broken: list[str] = []
-    for rel, parsed in pages.items():
-        if rel in ("404.html", "search/index.html"):
-            continue  # absolute base and pagefind's bundle, checked elsewhere
-        for _tag, url in parsed.refs:
-            parts = urlsplit(url)
-            if parts.scheme or parts.netloc:
-                continue
-            target = rel if not parts.path else posixpath.normpath(
-                posixpath.join(posixpath.dirname(rel), unquote(parts.path))
-            )  # fmt: skip
-            checked += 1
-            if target.startswith("..") or not (out / target).is_file():
-                broken.append(f"{rel}: {url}")
-            elif (
-                parts.fragment
-                and target.endswith(".html")
-                and parts.fragment not in pages[target].ids
-            ):
-                broken.append(f"{rel}: {url} (no id)")
+    checked, broken = broken_links(basic_site[0])
     assert checked > 100
     assert broken == []
+
+
+def test_checker_sees_a_broken_link(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a/index.html").write_text(
+        '<a href="../b/index.html">b</a><a href="index.html#nope">x</a>'
+        '<img src="../missing.png" alt=""><a href="https://example.org/">ext</a>'
+    )
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b/index.html").write_text('<p id="here">b</p>')
+    checked, broken = broken_links(tmp_path)
+    assert checked == 3
+    assert broken == ["a/index.html: index.html#nope (no id)", "a/index.html: ../missing.png"]

@@ -46,7 +46,7 @@ def test_pagefind_indexes_concept_pages(basic_site: tuple[Path, SiteOutput]) -> 
     entry = json.loads((bundle / "pagefind-entry.json").read_text())
     pages = sum(lang["page_count"] for lang in entry["languages"].values())
     # One per concept page (home, stubs and the hostile note included), none for index pages.
-    assert pages == 8
+    assert pages == 9
 
 
 def test_user_template_overrides_one_template(tmp_path: Path) -> None:

@@ -85,7 +85,11 @@ def test_cell_output_and_figure(basic_site: tuple[Path, SiteOutput]) -> None:
     assert "<samp>hello from cell\n</samp>" in text
     fig = Page(text).find("figure", "figure")
     assert fig and fig[0]["id"] == "fig-rate"
-    assert '<img src="../_figures/neuron/fig-rate.svg" alt="Firing rate"' in text
+    # Inlined so that currentColor text follows the theme; the file stays downloadable.
+    inline = text[text.index('<div class="figure-svg" role="img" aria-label="Firing rate">') :]
+    assert inline.index('<svg aria-hidden="true"') < inline.index('<rect width="40"')
+    assert inline.index('<rect width="40"') < inline.index("</svg></div>")
+    assert 'href="../_figures/neuron/fig-rate.svg" download' in text
     assert "Figure 1: Firing rate" in text
     assert '<a class="fig-ref" href="#fig-rate">Figure 1</a>' in text
     assert '<details class="provenance">' in text
@@ -103,7 +107,7 @@ def test_stub_and_wanted_pages(basic_site: tuple[Path, SiteOutput]) -> None:
 
 def test_tags_index_hides_single_use_tags(basic_site: tuple[Path, SiteOutput]) -> None:
     tags = page(basic_site, "tags/index.html")
-    assert 'href="biology/index.html">#biology</a> <span class="count">2</span>' in tags
+    assert 'href="biology/index.html">#biology</a> <span class="count">3</span>' in tags
     assert 'href="biology/cells/index.html">#biology/cells</a>' in tags
     assert "#anatomy" not in tags and "#single" not in tags
     anatomy = page(basic_site, "tags/anatomy/index.html")

@@ -44,10 +44,12 @@
         ctx.fillStyle = nodes[j][4] === "stub" ? stub : link;
         ctx.beginPath(); ctx.arc(p[0], p[1], j === hover ? r * 1.8 : r, 0, 6.2832); ctx.fill();
       }
-      if (view.k > 1.2 || hover >= 0) {
+      // Every label once the view is sparse enough to read them, else only the hovered one.
+      var all = view.k * view.k * 150 > nodes.length;
+      if (all || hover >= 0) {
         ctx.fillStyle = fg; ctx.font = "12px system-ui, sans-serif"; ctx.textAlign = "center";
         for (var m = 0; m < nodes.length; m++) {
-          if (view.k <= 1.2 && m !== hover) continue;
+          if (!all && m !== hover) continue;
           var q = toScreen(nodes[m]);
           ctx.fillText(nodes[m][2], q[0], q[1] - r - 4);
         }

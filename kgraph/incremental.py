@@ -1,0 +1,156 @@
+"""Which pages a build must render again, decided from content signatures.
+
+Every concept gets a signature: a digest of everything about it that any page can show
+(title, slug, kind, names, tags, its notes' content, its edges in and out, its cells'
+results). Each page records the concepts it showed. A page is rendered again when its
+own concept or any concept it showed has a new signature, when the templates, assets,
+settings or kgraph itself changed, or when it is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kgraph import __version__
+from kgraph.cache import CacheError, read_pickle, write_pickle
+from kgraph.config import Config
+from kgraph.graph.build import ConceptGraph
+from kgraph.problems import Problem, problem
+
+CACHE_KIND = "pages"
+
+
+@dataclass
+class PageState:
+    """What the previous build rendered: per page its concept, what it showed, its problems."""
+
+    global_key: str = ""
+    signatures: dict[str, str] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)  # page path -> concept key
+    shows: dict[str, frozenset[str]] = field(default_factory=dict)
+    problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
+
+
+def _digest(parts: Iterable[Any]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(json.dumps(part, sort_keys=True, default=str, ensure_ascii=False).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _tree_digest(root: Path | None) -> list[tuple[str, str]]:
+    if root is None or not root.is_dir():
+        return []
+    out = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+            out.append((path.relative_to(root).as_posix(), digest))
+    return out
+
+
+def global_key(config: Config, executed: bool) -> str:
+    """Digest of what every page depends on: kgraph, settings, templates and assets."""
+    from kgraph.site.render import ASSETS
+    from kgraph.site.templates import template_root
+
+    return _digest(
+        [
+            __version__,
+            config.title,
+            config.base_url,
+            config.lang,
+            executed,
+            sorted((str(k), repr(v)) for k, v in config.extra.items()),
+            _tree_digest(template_root()),
+            _tree_digest(config.templates),
+            _tree_digest(ASSETS),
+        ]
+    )
+
+
+def signatures(
+    cg: ConceptGraph, file_digests: Mapping[str, str], cells: Mapping[str, Any]
+) -> dict[str, str]:
+    """One digest per concept over everything a page may show of it."""
+    graph = cg.graph
+    out: dict[str, str] = {}
+    for key, concept in cg.concepts.items():
+        notes = [
+            (n.path, n.index, file_digests.get(n.path, ""), n.title, n.date) for n in concept.notes
+        ]
+        runs = []
+        for n in concept.notes:
+            for r in cells.get(f"{n.path}#{n.index}", ()):
+                figs = [(f.label, f.caption, f.number, str(f.svg)) for f in r.figures]
+                runs.append((r.index, r.key, r.status, r.stale, r.stdout, r.error, figs))
+        edges_out: list[tuple[Any, ...]] = []
+        edges_in: list[tuple[Any, ...]] = []
+        if key in graph:
+            edges_out = sorted(
+                (v, k, d.get("line"), d.get("subpath"), d.get("context"))
+                for _, v, k, d in graph.out_edges(key, keys=True, data=True)
+            )
+            edges_in = sorted(
+                (u, k, d.get("line"), d.get("subpath"), d.get("context"))
+                for u, _, k, d in graph.in_edges(key, keys=True, data=True)
+            )
+        out[key] = _digest(
+            [
+                key,
+                concept.title,
+                concept.kind,
+                concept.slug,
+                list(concept.aliases),
+                list(concept.tags),
+                notes,
+                runs,
+                edges_out,
+                edges_in,
+            ]
+        )
+    return out
+
+
+def pages_to_render(
+    old: PageState, new_global: str, new_sigs: Mapping[str, str]
+) -> frozenset[str] | None:
+    """Concept keys whose pages must be rendered; None means all of them."""
+    if not old.global_key or old.global_key != new_global:
+        return None
+    dirty = {k for k, sig in new_sigs.items() if old.signatures.get(k) != sig}
+    dirty |= set(old.signatures) - set(new_sigs)  # removed concepts
+    rendered_before = set(old.owners.values())
+    todo = {k for k in new_sigs if k in dirty or k not in rendered_before}
+    for page, owner in old.owners.items():
+        if owner in new_sigs and not old.shows.get(page, frozenset()).isdisjoint(dirty):
+            todo.add(owner)
+    return frozenset(todo)
+
+
+def state_file(cache_dir: Path, vault: Path) -> Path:
+    vault_id = hashlib.blake2b(str(vault).encode(), digest_size=8).hexdigest()
+    return cache_dir / f"pages-{vault_id}.pickle"
+
+
+def load_state(path: Path) -> tuple[PageState, list[Problem]]:
+    """The previous build's page state; an untrusted file is reported and ignored."""
+    try:
+        value = read_pickle(path, CACHE_KIND)
+    except FileNotFoundError:
+        return PageState(), []
+    except (CacheError, OSError) as exc:
+        return PageState(), [problem(path.name, 0, "cache-corrupt", f"ignored and rebuilt: {exc}")]
+    if not isinstance(value, PageState):
+        return PageState(), [problem(path.name, 0, "cache-corrupt", "ignored: wrong shape")]
+    return value, []
+
+
+def save_state(path: Path, state: PageState) -> None:
+    write_pickle(path, CACHE_KIND, state)

@@ -1,0 +1,193 @@
+"""Put a rendered site in place atomically, touching only files whose bytes changed.
+
+The new site is assembled in a staging folder beside the output: unchanged files are
+hard links to the published ones (their mtimes stay), changed files are written fresh.
+Then two renames swap it in. A build killed at any moment leaves the previous site in
+place (or, between the two renames, in `.<name>.previous`, which the next build puts
+back), never a half-written one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Folders other tools own inside the output (rebuilt after the pages are in place).
+GENERATED_DIRS = ("pagefind",)
+
+
+@dataclass(frozen=True)
+class PublishStats:
+    written: int
+    unchanged: int
+    removed: int
+    changed: tuple[str, ...] = field(default=())  # output paths written or removed
+
+
+def _staging(out: Path) -> Path:
+    return out.parent / f".{out.name}.staging"
+
+
+def _previous(out: Path) -> Path:
+    return out.parent / f".{out.name}.previous"
+
+
+def recover(out: Path) -> None:
+    """Finish or undo a swap that a killed build left half done; drop stale staging."""
+    prev = _previous(out)
+    if prev.exists():
+        if out.exists():
+            shutil.rmtree(prev, ignore_errors=True)
+        else:
+            os.replace(prev, out)
+    shutil.rmtree(_staging(out), ignore_errors=True)
+
+
+def _existing(out: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    if not out.is_dir():
+        return found
+    for dirpath, dirnames, filenames in os.walk(out):
+        rel_dir = os.path.relpath(dirpath, out)
+        if rel_dir == ".":
+            dirnames[:] = [d for d in dirnames if d not in GENERATED_DIRS]
+            rel_dir = ""
+        for name in filenames:
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            found[rel.replace(os.sep, "/")] = Path(dirpath) / name
+    return found
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        if path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        sa, sb = a.stat(), b.stat()
+        if sa.st_size != sb.st_size:
+            return False
+        return a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
+
+
+def _inside(root: Path, rel: str) -> Path | None:
+    if (
+        not rel
+        or rel.startswith("/")
+        or "\\" in rel
+        or any(p in ("", ".", "..") for p in rel.split("/"))
+    ):
+        return None
+    return root / rel
+
+
+MARKER = ".kgraph-site"
+
+
+class NotASite(RuntimeError):
+    """The output folder holds files kgraph did not write: it will not replace them."""
+
+
+def check_output(out: Path) -> None:
+    """Refuse to replace a non-empty folder that is not a kgraph site."""
+    if out.is_dir() and not (out / MARKER).exists() and any(out.iterdir()):
+        raise NotASite(
+            f"{out} is not empty and was not written by kgraph; choose another output "
+            f"folder or empty it (kgraph replaces its output folder as a whole)"
+        )
+
+
+def publish(
+    out: Path,
+    files: Mapping[str, bytes],
+    copies: Mapping[str, Path],
+    keep: Iterable[str] = (),
+    *,
+    before_swap: Callable[[Path], None] | None = None,
+) -> PublishStats:
+    """Make `out` hold exactly `files`, `copies` and the kept files; return what changed.
+
+    `keep` names files already in `out` that stay as they are (pages a build skipped).
+    `before_swap(staging)` runs on the finished staging folder (e.g. the search indexer).
+    """
+    recover(out)
+    check_output(out)
+    files = {**files, MARKER: b"This folder is written by kgraph build; it replaces it whole.\n"}
+    existing = _existing(out)
+    kept = {rel for rel in keep if rel in existing}
+    plan_write: dict[str, bytes] = {}
+    plan_copy: dict[str, Path] = {}
+    unchanged: set[str] = set(kept)
+    for rel, data in files.items():
+        if _inside(out, rel) is None:
+            continue
+        if rel in existing and _same_bytes(existing[rel], data):
+            unchanged.add(rel)
+        else:
+            plan_write[rel] = data
+    for rel, src in copies.items():
+        if rel in files or _inside(out, rel) is None or not src.is_file():
+            continue
+        if rel in existing and _same_file(existing[rel], src):
+            unchanged.add(rel)
+        else:
+            plan_copy[rel] = src
+    removed = sorted(set(existing) - unchanged - set(plan_write) - set(plan_copy))
+    changed = tuple(sorted({*plan_write, *plan_copy, *removed} - {MARKER}))
+    stats = PublishStats(
+        written=len({*plan_write, *plan_copy} - {MARKER}),
+        unchanged=len(unchanged - {MARKER}),
+        removed=len(removed),
+        changed=changed,
+    )
+    if not plan_write and not plan_copy and not removed and out.is_dir():
+        return stats
+
+    stage = _staging(out)
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    for rel in sorted(unchanged):
+        dest = stage / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(existing[rel], dest)
+        except OSError:  # file systems without hard links: copy, keeping the mtime
+            shutil.copy2(existing[rel], dest)
+    if before_swap is None:
+        # Nothing will regenerate them: carry them over (real copies: a tool may rewrite
+        # its files in place, which through a hard link would change the live site).
+        for name in GENERATED_DIRS:
+            if (out / name).is_dir():
+                shutil.copytree(out / name, stage / name)
+    for rel, data in plan_write.items():
+        dest = stage / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+    for rel, src in plan_copy.items():
+        dest = stage / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    if before_swap is not None:
+        before_swap(stage)
+    swap(stage, out)
+    return stats
+
+
+def swap(stage: Path, out: Path) -> None:
+    """Replace `out` by `stage` with two renames; `recover` completes an interrupted swap."""
+    prev = _previous(out)
+    shutil.rmtree(prev, ignore_errors=True)
+    if out.exists():
+        os.replace(out, prev)
+    os.replace(stage, out)
+    shutil.rmtree(prev, ignore_errors=True)

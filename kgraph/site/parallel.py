@@ -1,0 +1,79 @@
+"""Render concept pages in several processes; the parent renders the index pages meanwhile.
+
+Workers are forked after the graph is built, so they share it copy-on-write instead of
+receiving it through a pipe; each returns its pages' bytes, dependencies and problems.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from kgraph.config import Config
+from kgraph.site.output import SiteOutput
+from kgraph.site.render import render_site
+
+# Below this many pages a process pool costs more than it saves.
+PARALLEL_MIN_PAGES = 400
+
+_shared: tuple[Any, Config, Any] | None = None
+
+
+def _render_chunk(keys: frozenset[str]) -> SiteOutput:
+    assert _shared is not None
+    cg, config, cells = _shared
+    return render_site(cg, config, cells=cells, only=keys, index_pages=False)
+
+
+def render_parallel(
+    cg: Any,
+    config: Config,
+    *,
+    cells: Mapping[str, Sequence[Any]] | None,
+    only: frozenset[str] | None = None,
+    jobs: int = 1,
+) -> SiteOutput:
+    """Same result as `render_site(cg, config, cells=cells, only=only)`, on `jobs` processes."""
+    keys = sorted(k for k, c in cg.concepts.items() if c.kind != "figure")
+    if only is not None:
+        keys = [k for k in keys if k in only]
+    if jobs <= 1 or len(keys) < PARALLEL_MIN_PAGES or sys.platform != "linux":
+        return render_site(cg, config, cells=cells, only=only)
+    global _shared
+    _shared = (cg, config, cells)
+    size = max(50, len(keys) // (jobs * 6))
+    chunks = [frozenset(keys[i : i + size]) for i in range(0, len(keys), size)]
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = [pool.submit(_render_chunk, chunk) for chunk in chunks]
+            index = render_site(cg, config, cells=cells, only=frozenset())
+            parts = [f.result() for f in futures]
+    finally:
+        _shared = None
+    return merge([index, *parts])
+
+
+def merge(parts: Sequence[SiteOutput]) -> SiteOutput:
+    """One SiteOutput from several renders of disjoint page sets."""
+    files: dict[str, bytes] = {}
+    copies: dict[str, Any] = {}
+    deps: dict[str, frozenset[str]] = {}
+    page_problems: dict[str, tuple[Any, ...]] = {}
+    problems: set[Any] = set()
+    for part in parts:
+        files.update(part.files)
+        copies.update(part.copies)
+        deps.update(part.dependencies)
+        page_problems.update(part.page_problems)
+        problems.update(part.problems)
+    return SiteOutput(
+        files=dict(sorted(files.items())),
+        copies=dict(sorted(copies.items())),
+        problems=tuple(sorted(problems)),
+        dependencies=deps,
+        page_problems=page_problems,
+    )

@@ -1,0 +1,233 @@
+"""Incremental builds: exactly the affected pages change, and the result equals a clean build."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kgraph.cli import main
+
+# A chain A - B - C - D - E (each links the next) and an unrelated F.
+CHAIN = {
+    "A.md": "---\ntitle: Alpha\ntags: [greek]\n---\nAlpha leads to [[Beta]].\n",
+    "B.md": "---\ntitle: Beta\n---\nBeta leads to [[Gamma]].\n",
+    "C.md": "---\ntitle: Gamma\ntags: [greek]\n---\n"
+    "Gamma leads to [[Delta]]. It wants [[Omega]].\n",
+    "D.md": "---\ntitle: Delta\n---\nDelta leads to [[Epsilon]].\n",
+    "E.md": "---\ntitle: Epsilon\n---\nEpsilon ends the chain.\n",
+    "F.md": "---\ntitle: Phi\n---\nPhi stands alone.\n",
+}
+ROOT = Path(__file__).parent.parent.parent
+
+
+def make_vault(root: Path, files: dict[str, str] = CHAIN) -> Path:
+    vault = root / "vault"
+    for rel, text in files.items():
+        path = vault / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return vault
+
+
+def build(vault: Path, out: Path) -> dict:
+    report = out.parent / f"{out.name}-report.json"
+    assert main(["build", str(vault), "-o", str(out), "--report", str(report), "--quiet"]) == 0
+    return json.loads(report.read_text())
+
+
+def snapshot(out: Path) -> dict[str, tuple[int, bytes]]:
+    """Every published file (the search index aside) with its mtime and bytes."""
+    found = {}
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        if path.is_file() and not rel.startswith("pagefind/"):
+            found[rel] = (path.stat().st_mtime_ns, path.read_bytes())
+    return found
+
+
+def changed(before: dict, after: dict) -> set[str]:
+    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+
+
+def clean_build_equals(vault: Path, out: Path) -> None:
+    """A clean build into a fresh folder gives the same bytes as the incremental one."""
+    fresh = out.parent / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    build(vault, fresh)
+    a = {k: v[1] for k, v in snapshot(out).items()}
+    b = {k: v[1] for k, v in snapshot(fresh).items()}
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+    shutil.rmtree(fresh)
+
+
+def test_noop_rebuild_writes_nothing(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    first = build(vault, out)
+    assert first["pages"]["written"] > 0
+    before = snapshot(out)
+    second = build(vault, out)
+    assert second["pages"]["written"] == 0 and second["pages"]["removed"] == 0
+    assert second["pages"]["rendered"] < first["pages"]["rendered"]
+    assert snapshot(out) == before  # same bytes and same mtimes
+
+
+def test_title_rename_updates_the_pages_showing_it_and_no_other(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    before = snapshot(out)
+    c = vault / "C.md"
+    c.write_text(c.read_text().replace("title: Gamma", "title: Gamma prime"))
+    (vault / "B.md").write_text("---\ntitle: Beta\n---\nBeta leads to [[C|Gamma]].\n")
+    report = build(vault, out)
+    after = snapshot(out)
+    diff = changed(before, after)
+    # The renamed page moves; its neighbours up to two steps show its title.
+    assert "gamma/index.html" in diff and "gamma-prime/index.html" in diff
+    assert {"beta/index.html", "delta/index.html"} <= diff
+    assert {"alpha/index.html", "epsilon/index.html"} <= diff  # local graph, two steps
+    assert "all/index.html" in diff and "tags/greek/index.html" in diff
+    assert "phi/index.html" not in diff
+    for page in ("beta", "delta", "alpha", "epsilon"):
+        assert "Gamma prime" in (out / page / "index.html").read_text()
+    assert report["pages"]["removed"] >= 1
+    clean_build_equals(vault, out)
+
+
+def test_delete_turns_links_into_stub_links(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    before = snapshot(out)
+    (vault / "D.md").unlink()
+    report = build(vault, out)
+    diff = changed(before, snapshot(out))
+    assert "delta/index.html" in diff  # now the page of a wanted concept
+    page = (out / "delta" / "index.html").read_text()
+    assert "Gamma" in page  # who wants it
+    gamma = (out / "gamma" / "index.html").read_text()
+    assert 'class="internal stub"' in gamma
+    assert "phi/index.html" not in diff
+    assert any(w["code"] == "unresolved-link" and w["file"] == "C.md" for w in report["warnings"])
+    (vault / "E.md").unlink()
+    build(vault, out)
+    assert not (out / "epsilon").exists()
+    clean_build_equals(vault, out)
+
+
+def test_adding_a_note_resolves_its_stub(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    assert 'class="internal stub"' in (out / "gamma" / "index.html").read_text()
+    before = snapshot(out)
+    (vault / "Omega.md").write_text("---\ntitle: Omega\n---\nThe end.\n")
+    report = build(vault, out)
+    diff = changed(before, snapshot(out))
+    assert {"omega/index.html", "gamma/index.html", "wanted/index.html"} <= diff
+    assert 'class="internal stub"' not in (out / "gamma" / "index.html").read_text()
+    assert report["stubs"] == 0
+    assert "phi/index.html" not in diff
+    clean_build_equals(vault, out)
+
+
+def test_template_edit_rerenders_the_pages_using_it(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    templates = vault / "_templates"
+    templates.mkdir()
+    (vault / "kgraph.yaml").write_text("templates: _templates\nignore: [_templates]\n")
+    build(vault, out)
+    before = snapshot(out)
+    shipped = (ROOT / "site_templates" / "concept.html").read_text()
+    assert "{% block main %}" in shipped
+    (templates / "concept.html").write_text(
+        shipped.replace("{% block main %}", "{% block main %}<p class='mark'>custom</p>", 1)
+    )
+    build(vault, out)
+    diff = changed(before, snapshot(out))
+    concept_pages = {f"{s}/index.html" for s in ("alpha", "beta", "gamma", "delta")}
+    assert concept_pages <= diff
+    assert "all/index.html" not in diff  # does not use concept.html
+    assert "custom" in (out / "phi" / "index.html").read_text()
+    clean_build_equals(vault, out)
+
+
+def test_corrupt_page_state_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    for state in (tmp_path / ".kgraph-cache").glob("pages-*.pickle"):
+        state.write_bytes(b"garbage")
+    report = build(vault, out)
+    assert any(w["code"] == "cache-corrupt" for w in report["warnings"])
+    assert report["pages"]["written"] == 0  # everything rendered again, same bytes
+    clean_build_equals(vault, out)
+
+
+def test_foreign_output_folder_is_never_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    assert main(["build", str(vault), "-o", str(out), "--quiet"]) == 1
+    assert "not written by kgraph" in capsys.readouterr().err
+    assert (out / "precious.txt").read_text() == "keep me"
+
+
+def _build_cmd(vault: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "kgraph", "build", str(vault), "-o", str(out), "--quiet"]
+
+
+def test_two_builds_at_once_do_not_corrupt_anything(tmp_path: Path) -> None:
+    files = {f"n{i}.md": f"Note {i} links [[n{(i + 1) % 300}]].\n" for i in range(300)}
+    vault = make_vault(tmp_path, files)
+    out = tmp_path / "site"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen(_build_cmd(vault, out), env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    results = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes[0] == 0
+    if codes[1] != 0:  # the second one met the lock
+        assert any("another kgraph build is running" in err for _, err in results)
+    build(vault, out)
+    clean_build_equals(vault, out)
+
+
+def test_kill_9_leaves_the_previous_site_and_the_next_build_correct(tmp_path: Path) -> None:
+    files = {f"n{i}.md": f"Note {i} links [[n{(i + 1) % 400}]].\n" for i in range(400)}
+    vault = make_vault(tmp_path, files)
+    out = tmp_path / "site"
+    build(vault, out)
+    published = {k: v[1] for k, v in snapshot(out).items()}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for i, delay in enumerate((0.3, 0.8, 1.5, 2.5)):
+        (vault / "n0.md").write_text(f"Note 0, edit {i}, links [[n1]].\n")
+        proc = subprocess.Popen(_build_cmd(vault, out), env=env, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        now = {k: v[1] for k, v in snapshot(out).items()} if out.exists() else None
+        # Either the old site or a complete new one, never a mixture.
+        if now is not None and now != published:
+            assert now.keys() == published.keys()
+            assert b"edit" in now["n0/index.html"]
+            published = now
+    build(vault, out)
+    assert b"edit 3" in (out / "n0" / "index.html").read_bytes()
+    clean_build_equals(vault, out)
