@@ -209,13 +209,13 @@ class Builder:
         attachments = sorted(set(data.files) - set(data.note_files))
         new_global = global_key(config, executed=bool(cells)) + ":" + _digest_list(attachments)
         sigs = signatures(cg, digests, cells)
-        todo = pages_to_render(old, new_global, sigs)
+        todo = pages_to_render(old, new_global, sigs, cg)
         if not (config.out / MARKER).is_file():
             todo = None  # no previous site to keep pages from
         site = render_parallel(cg, config, cells=cells, only=todo, jobs=config.jobs)
         pages = assign_pages(cg)
         owners = {page: key for key, page in pages.items()}
-        state = PageState(global_key=new_global, signatures=sigs)
+        state = PageState(global_key=new_global, face=sigs.face, full=sigs.full)
         keep: list[str] = []
         extra_problems: list[Problem] = []
         for page, key in owners.items():

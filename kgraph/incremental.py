@@ -1,10 +1,12 @@
 """Which pages a build must render again, decided from content signatures.
 
-Every concept gets a signature: a digest of everything about it that any page can show
-(title, slug, kind, names, tags, its notes' content, its edges in and out, its cells'
-results). Each page records the concepts it showed. A page is rendered again when its
-own concept or any concept it showed has a new signature, when the templates, assets,
-settings or kgraph itself changed, or when it is new.
+Every concept gets two signatures: its face (what other pages show of it: title, slug,
+kind, names, tags, dates, its edges in and out with their context sentences) and its
+full signature (the face plus its notes' content and its cells' results). Each page
+records the concepts it showed. A page is rendered again when its own concept's full
+signature changed, when a concept it showed changed its face, when a concept it
+transcludes changed at all, when templates, assets, settings or kgraph itself changed,
+or when it is new.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from kgraph.config import Config
 from kgraph.graph.build import ConceptGraph
 from kgraph.problems import Problem, problem
 
-CACHE_KIND = "pages"
+CACHE_KIND = "pages-v2"  # bump when PageState changes shape
 
 
 @dataclass
@@ -30,7 +32,8 @@ class PageState:
     """What the previous build rendered: per page its concept, what it showed, its problems."""
 
     global_key: str = ""
-    signatures: dict[str, str] = field(default_factory=dict)
+    face: dict[str, str] = field(default_factory=dict)
+    full: dict[str, str] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # page path -> concept key
     shows: dict[str, frozenset[str]] = field(default_factory=dict)
     problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
@@ -75,21 +78,23 @@ def global_key(config: Config, executed: bool) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Signatures:
+    """Per concept: `face` covers what other pages show of it (title, names, edges with
+    their contexts, figures); `full` adds its own content (notes and cell results)."""
+
+    face: dict[str, str]
+    full: dict[str, str]
+
+
 def signatures(
     cg: ConceptGraph, file_digests: Mapping[str, str], cells: Mapping[str, Any]
-) -> dict[str, str]:
-    """One digest per concept over everything a page may show of it."""
+) -> Signatures:
+    """Digests of every concept, split into what neighbours show and what only it shows."""
     graph = cg.graph
-    out: dict[str, str] = {}
+    face: dict[str, str] = {}
+    full: dict[str, str] = {}
     for key, concept in cg.concepts.items():
-        notes = [
-            (n.path, n.index, file_digests.get(n.path, ""), n.title, n.date) for n in concept.notes
-        ]
-        runs = []
-        for n in concept.notes:
-            for r in cells.get(f"{n.path}#{n.index}", ()):
-                figs = [(f.label, f.caption, f.number, str(f.svg)) for f in r.figures]
-                runs.append((r.index, r.key, r.status, r.stale, r.stdout, r.error, figs))
         edges_out: list[tuple[Any, ...]] = []
         edges_in: list[tuple[Any, ...]] = []
         if key in graph:
@@ -101,7 +106,8 @@ def signatures(
                 (u, k, d.get("line"), d.get("subpath"), d.get("context"))
                 for u, _, k, d in graph.in_edges(key, keys=True, data=True)
             )
-        out[key] = _digest(
+        dates = sorted(n.date or "" for n in concept.notes)
+        face[key] = _digest(
             [
                 key,
                 concept.title,
@@ -109,27 +115,57 @@ def signatures(
                 concept.slug,
                 list(concept.aliases),
                 list(concept.tags),
-                notes,
-                runs,
+                dates,
                 edges_out,
                 edges_in,
             ]
         )
-    return out
+        notes = [
+            (n.path, n.index, file_digests.get(n.path, ""), n.title, n.date) for n in concept.notes
+        ]
+        runs = []
+        for n in concept.notes:
+            for r in cells.get(f"{n.path}#{n.index}", ()):
+                figs = [(f.label, f.caption, f.number, str(f.svg)) for f in r.figures]
+                runs.append((r.index, r.key, r.status, r.stale, r.stdout, r.error, figs))
+        full[key] = _digest([face[key], notes, runs])
+    return Signatures(face, full)
+
+
+def embedded(cg: ConceptGraph, key: str, depth: int = 3) -> set[str]:
+    """Concepts whose content a page transcludes: `embeds` edges, followed `depth` deep."""
+    graph = cg.graph
+    found: set[str] = set()
+    frontier = {key}
+    for _ in range(depth):
+        nxt = set()
+        for node in frontier:
+            if node in graph:
+                for _, v, rel in graph.out_edges(node, keys=True):
+                    if rel == "embeds" and v not in found:
+                        nxt.add(v)
+        found |= nxt
+        frontier = nxt
+    return found
 
 
 def pages_to_render(
-    old: PageState, new_global: str, new_sigs: Mapping[str, str]
+    old: PageState, new_global: str, new: Signatures, cg: ConceptGraph
 ) -> frozenset[str] | None:
     """Concept keys whose pages must be rendered; None means all of them."""
     if not old.global_key or old.global_key != new_global:
         return None
-    dirty = {k for k, sig in new_sigs.items() if old.signatures.get(k) != sig}
-    dirty |= set(old.signatures) - set(new_sigs)  # removed concepts
+    gone = set(old.full) - set(new.full)
+    dirty_face = {k for k, sig in new.face.items() if old.face.get(k) != sig} | gone
+    dirty_full = {k for k, sig in new.full.items() if old.full.get(k) != sig} | gone
     rendered_before = set(old.owners.values())
-    todo = {k for k in new_sigs if k in dirty or k not in rendered_before}
+    todo = {k for k in new.full if k in dirty_full or k not in rendered_before}
     for page, owner in old.owners.items():
-        if owner in new_sigs and not old.shows.get(page, frozenset()).isdisjoint(dirty):
+        if owner not in new.full or owner in todo:
+            continue
+        if not old.shows.get(page, frozenset()).isdisjoint(dirty_face) or (
+            dirty_full and not embedded(cg, owner).isdisjoint(dirty_full)
+        ):
             todo.add(owner)
     return frozenset(todo)
 

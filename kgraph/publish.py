@@ -164,11 +164,10 @@ def publish(
         except OSError:  # file systems without hard links: copy, keeping the mtime
             shutil.copy2(existing[rel], dest)
     if before_swap is None:
-        # Nothing will regenerate them: carry them over (real copies: a tool may rewrite
-        # its files in place, which through a hard link would change the live site).
+        # Nothing regenerates them before the swap: carry them over as they are.
         for name in GENERATED_DIRS:
             if (out / name).is_dir():
-                shutil.copytree(out / name, stage / name)
+                shutil.copytree(out / name, stage / name, copy_function=os.link)
     for rel, data in plan_write.items():
         dest = stage / rel
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,23 @@ class SiteContext:
         self.problems: list[Problem] = []
         self.figures: dict[str, dict[str, FigureInfo]] = {}
         self._embeds: dict[str, int] = {}
+        self._anchors: dict[str, frozenset[str]] = {}
         self._collect_figures()
+
+    def anchors(self, key: str, anchor_of: Callable[[str], str]) -> frozenset[str]:
+        """Ids a concept page has for headings, blocks, cells and figures (cached)."""
+        found = self._anchors.get(key)
+        if found is None:
+            concept = self.cg.concepts.get(key)
+            ids: set[str] = set(self.figures.get(key, {}))
+            for note in concept.notes if concept is not None else ():
+                ids.update(h.anchor for h in note.headings)
+                ids.update(anchor_of("^" + b) for b in note.block_ids)
+                ids.update(
+                    str(c.options.get("label")) for c in note.cells if c.options.get("label")
+                )
+            found = self._anchors[key] = frozenset(ids)
+        return found
 
     def next_embed(self, page: str) -> int:
         """A running number of transclusions on `page` (for unique id prefixes)."""

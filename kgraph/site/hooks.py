@@ -113,6 +113,8 @@ class SiteHooks:
         cls = "internal stub" if concept is not None and concept.kind == "stub" else "internal"
         if subpath and frag is None:
             frag = subpath if subpath in self.ctx.figures.get(key, {}) else anchor_for(subpath)
+            if frag not in self.ctx.anchors(key, anchor_for):
+                frag = None  # a missing heading or block: land on the note itself
         return relative_url(self.page, target_page, frag), cls, key
 
     def link(self, link: Link, text_html: str) -> str:
@@ -205,13 +207,20 @@ class SiteHooks:
     def math(self, latex: str, display: bool, line: int) -> str:
         out, ok = math_html(latex, display)
         if line <= 0 and not ok:
-            # Inline formulas may arrive without a line: find the source text instead.
-            at = self.note.body.find(latex)
-            line = self.note.body_line + (self.note.body[:at].count("\n") if at >= 0 else 0)
+            line = self._formula_line(latex)
         if not ok:
             short = latex.strip().replace("\n", " ")[:60]
             self.ctx.warn(self.note.path, line, "math-error", f"cannot convert formula: {short}")
         return out
+
+    def _formula_line(self, latex: str) -> int:
+        """Line of an inline formula that arrived without one: its delimited source first."""
+        body = self.note.body
+        for probe in (f"${latex}$", f"\\({latex}\\)", latex):
+            at = body.find(probe)
+            if at >= 0:
+                return self.note.body_line + body[:at].count("\n")
+        return self.note.body_line
 
     def cell(self, cell: Cell) -> str:
         result = self.ctx.cell_result(note_id(self.note), cell.index)

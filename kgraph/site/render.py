@@ -29,6 +29,7 @@ __all__ = ["SiteOutput", "render_site"]
 
 ASSETS = Path(__file__).parent / "assets"
 TOC_MIN_HEADINGS = 4
+FIGURE_TITLE_MAX = 60
 HOME_KEYS = ("index", "home")
 _LABELS = {
     "links_to": "Links to",
@@ -96,8 +97,12 @@ class SiteRenderer:
         target, frag = self.ctx.node_page(key)
         if target is None:
             return None
-        cls = "internal stub" if self.kind(key) == "stub" else "internal"
-        return Entry(key, self.title(key), relative_url(page, target, frag), cls, context)
+        kind = self.kind(key)
+        cls = "internal stub" if kind == "stub" else "internal"
+        title = self.title(key)
+        if kind == "figure" and len(title) > FIGURE_TITLE_MAX:
+            title = title[: FIGURE_TITLE_MAX - 1].rstrip() + "…"  # a caption can be a paragraph
+        return Entry(key, title, relative_url(page, target, frag), cls, context)
 
     def tag_path(self, tag: str) -> str:
         parts = [clean_segment(p) or "tag" for p in tag.split("/") if p]

@@ -231,3 +231,22 @@ def test_kill_9_leaves_the_previous_site_and_the_next_build_correct(tmp_path: Pa
     build(vault, out)
     assert b"edit 3" in (out / "n0" / "index.html").read_bytes()
     clean_build_equals(vault, out)
+
+
+def test_prose_edit_of_a_linked_note_rerenders_only_its_page(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    before = snapshot(out)
+    b = vault / "B.md"
+    b.write_text(b.read_text() + "\nA new paragraph, with no link in it.\n")
+    report = build(vault, out)
+    diff = changed(before, snapshot(out))
+    assert diff == {"beta/index.html"}
+    assert report["pages"]["written"] == 1
+    # Editing the sentence around a link changes the backlink shown on the target's page.
+    b.write_text(b.read_text().replace("Beta leads", "Beta, reworded, leads"))
+    before = snapshot(out)
+    build(vault, out)
+    assert changed(before, snapshot(out)) == {"beta/index.html", "gamma/index.html"}
+    clean_build_equals(vault, out)

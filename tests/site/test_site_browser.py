@@ -130,6 +130,7 @@ def test_hover_preview(page: Any, served: str) -> None:
     popover = page.locator(".preview-popover")
     popover.wait_for()
     assert "A synapse joins two cells" in popover.inner_text()
+    assert page.evaluate("document.querySelectorAll('.preview-popover [id]').length") == 0
 
 
 def test_global_graph_draws(page: Any, served: str) -> None:

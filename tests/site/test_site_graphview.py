@@ -71,9 +71,7 @@ def test_local_graph_names_every_node_and_marks_the_outer_ring() -> None:
     g.add_edge("b", "c", key="links_to")
     hood = Neighbourhoods(g, ["a", "b", "c"])
     long_title = {"a": "A", "b": "B", "c": "A very long concept title indeed"}
-    svg = local_graph_svg(
-        "a", hood, long_title.__getitem__, lambda k: f"../{k}/", lambda k: "note"
-    )
+    svg = local_graph_svg("a", hood, long_title.__getitem__, lambda k: f"../{k}/", lambda k: "note")
     assert '<a class="node kind-note outer" href="../c/">' in svg
     assert "<title>A very long concept title indeed</title>" in svg
     assert ">A very long conce…</text>" in svg  # shortened label, full name in <title>

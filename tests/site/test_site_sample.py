@@ -19,7 +19,11 @@ def _problems_of_pages(out: Path) -> list[str]:
     for path in sorted(out.rglob("*.html")):
         rel = path.relative_to(out).as_posix()
         if not rel.startswith("pagefind/"):
-            errors.extend(f"{rel}: {e}" for e in Balance(path.read_text("utf-8")).errors)
+            text = path.read_text("utf-8")
+            errors.extend(f"{rel}: {e}" for e in Balance(text).errors)
+            errors.extend(
+                f"{rel}: <img> without alt" for a in Page(text).find("img") if "alt" not in a
+            )
     return errors
 
 

@@ -77,3 +77,11 @@ def test_pygments_stylesheet_for_both_themes(basic_site: tuple[Path, SiteOutput]
     assert "\npre {" not in css and "linenos" not in css  # nothing outside `.highlight`
     home = (basic_site[0] / "index.html").read_text()
     assert '<link rel="stylesheet" href="_kgraph/pygments.css">' in home
+
+
+def test_missing_heading_lands_on_the_note(basic_site: tuple[Path, SiteOutput]) -> None:
+    host = (basic_site[0] / "host/index.html").read_text()
+    assert (
+        '<a class="internal" href="../synapse/index.html">Synapse &gt; No such heading</a>' in host
+    )
+    assert 'href="../neuron/index.html#block-key-point"' in host

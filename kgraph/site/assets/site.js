@@ -39,6 +39,10 @@
           var kids = body.children;
           for (var i = 0; i < kids.length && i < 4; i++) box.appendChild(document.importNode(kids[i], true));
         }
+        // A preview must not repeat ids of this page (SVG ids stay: its glyphs refer to them).
+        box.querySelectorAll("[id]").forEach(function (el) {
+          if (!(el instanceof SVGElement)) el.removeAttribute("id");
+        });
         return box;
       }).catch(function () { return null; });
     }
