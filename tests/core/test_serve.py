@@ -1,0 +1,185 @@
+"""`kgraph serve` driven for real: a server process, HTTP requests and the SSE stream."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, vault: Path, out: Path) -> None:
+        self.port = free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "KGRAPH_CACHE_DIR": str(out.parent / "c")}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kgraph",
+                "serve",
+                str(vault),
+                "-o",
+                str(out),
+                "--port",
+                str(self.port),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.wait_line("serving", 60)
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def wait_line(self, text: str, timeout: float) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                assert self.proc.poll() is None, "server exited"
+                continue
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r}")
+
+    def get(self, path: str) -> tuple[int, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read().decode(errors="replace")
+        conn.close()
+        return resp.status, body
+
+    def events(self) -> queue.Queue[tuple[str, dict]]:
+        """A background SSE reader; each item is (event name, data)."""
+        out: queue.Queue[tuple[str, dict]] = queue.Queue()
+        ready = threading.Event()
+
+        def read() -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            conn.request("GET", "/_kgraph/events")
+            resp = conn.getresponse()
+            assert resp.getheader("Content-Type") == "text/event-stream"
+            event = ""
+            while True:
+                line = resp.fp.readline().decode()
+                if not line:
+                    return
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:"):
+                    out.put((event, json.loads(line.split(":", 1)[1])))
+                    ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        assert ready.wait(10), "no hello event"
+        return out
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "One.md").write_text("---\ntitle: One\n---\nOne links [[Two]].\n")
+    (vault / "Two.md").write_text("---\ntitle: Two\n---\nTwo says hello.\n")
+    (vault / "Three.md").write_text("---\ntitle: Three\n---\nThree stands alone.\n")
+    server = Server(vault, tmp_path / "site")
+    try:
+        yield server, vault
+    finally:
+        server.stop()
+
+
+def next_build(events: queue.Queue[tuple[str, dict]], timeout: float = 30) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        name, data = events.get(timeout=max(0.1, end - time.monotonic()))
+        if name == "build":
+            return data
+    raise AssertionError("no build event")
+
+
+def test_edit_shows_new_content_and_reloads_only_that_page(served: tuple[Server, Path]) -> None:
+    server, vault = served
+    status, body = server.get("/two/")
+    assert status == 200 and "Two says hello" in body
+    assert '<script src="/_kgraph/live.js"' in body  # live reload is injected
+    events = server.events()
+    (vault / "Two.md").write_text("---\ntitle: Two\n---\nTwo says goodbye.\n")
+    data = next_build(events)
+    assert "two/index.html" in data["changed"]
+    assert "three/index.html" not in data["changed"]
+    assert data["problems"] == []
+    status, body = server.get("/two/")
+    assert "Two says goodbye" in body
+
+
+def test_problems_show_as_overlay_and_clear_when_fixed(served: tuple[Server, Path]) -> None:
+    server, vault = served
+    events = server.events()
+    (vault / "Three.md").write_text(
+        "---\ntitle: Three\n---\n```{python}\nraise ValueError('broken model')\n```\n"
+    )
+    data = next_build(events, timeout=120)
+    problems = [p for p in data["problems"] if p["code"] == "cell-error"]
+    assert problems and problems[0]["file"] == "Three.md" and problems[0]["line"] == 4
+    assert server.get("/three/")[0] == 200  # the server keeps running
+    (vault / "Three.md").write_text("---\ntitle: Three\n---\nThree is fixed.\n")
+    data = next_build(events, timeout=60)
+    assert data["problems"] == []
+
+
+def test_only_output_files_are_served(served: tuple[Server, Path]) -> None:
+    server, _ = served
+    for path in (
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/..%2f..%2fetc/passwd",
+        "/one/../../vault/One.md",
+    ):
+        status, body = server.get(path)
+        assert status == 404, path
+        assert "root:" not in body
+    assert server.get("/no-such-page/")[0] == 404
+    status, _ = server.get("/_kgraph/live.js")
+    assert status == 200
+
+
+def test_binds_loopback_and_stops_cleanly_on_ctrl_c(served: tuple[Server, Path]) -> None:
+    server, _ = served
+    with socket.socket() as s:
+        s.settimeout(2)
+        assert s.connect_ex(("127.0.0.1", server.port)) == 0
+    assert server.stop() == 0
+    server.wait_line("stopped", 5)
