@@ -212,11 +212,19 @@ def watch_loop(
     on_change: Callable[[set[Path]], None],
     stop: threading.Event,
     ignore: Callable[[Path], bool],
+    ready: threading.Event,
 ) -> None:
-    """Call `on_change` with the changed files, batching bursts of saves."""
+    """Call `on_change` with the changed files, batching bursts of saves.
+
+    `ready` is set once the watcher is in place (its first timeout tick), so no save
+    made after that can be missed.
+    """
     from watchfiles import watch
 
-    for changes in watch(*paths, stop_event=stop, step=20, debounce=400, yield_on_timeout=False):
+    for changes in watch(
+        *paths, stop_event=stop, step=20, debounce=400, rust_timeout=200, yield_on_timeout=True
+    ):
+        ready.set()
         changed = {Path(p) for _, p in changes if not ignore(Path(p))}
         if changed:
             on_change(changed)
@@ -235,23 +243,6 @@ def serve(
     from kgraph.build import Builder
 
     builder = Builder.for_vault(vault, out, execute=execute, jobs=jobs)
-    first = builder.build()
-    server = LiveServer(builder.config.out, host, port)
-    server.state.publish([], first.overlay())
-    server.start()
-    print(f"kgraph: serving {builder.config.out} at {server.url} (Ctrl-C to stop)", flush=True)
-    stop = threading.Event()
-
-    def rebuild(changed: set[Path]) -> None:
-        t = time.perf_counter()
-        result = builder.build(changed)
-        server.state.publish(result.changed_pages, result.overlay())
-        took = (time.perf_counter() - t) * 1000
-        print(
-            f"kgraph: rebuilt in {took:.0f} ms, {len(result.changed_pages)} pages changed",
-            flush=True,
-        )
-
     out_dir = builder.config.out.resolve()
     cache_dir = builder.config.cache_dir.resolve()
 
@@ -259,8 +250,39 @@ def serve(
         p = path.resolve()
         return p.is_relative_to(out_dir) or p.is_relative_to(cache_dir) or "__pycache__" in p.parts
 
+    lock = threading.Lock()  # one build at a time: the first one and the watcher's
+    server: LiveServer | None = None
+
+    def rebuild(changed: set[Path]) -> None:
+        t = time.perf_counter()
+        with lock:
+            result = builder.build(changed)
+        if server is not None:
+            server.state.publish(result.changed_pages, result.overlay())
+        took = (time.perf_counter() - t) * 1000
+        print(
+            f"kgraph: rebuilt in {took:.0f} ms, {len(result.changed_pages)} pages changed",
+            flush=True,
+        )
+
+    stop = threading.Event()
+    ready = threading.Event()
+    watcher = threading.Thread(
+        target=watch_loop,
+        args=(builder.watch_paths(), rebuild, stop, ignored, ready),
+        daemon=True,
+    )
+    watcher.start()
+    ready.wait(10)
+    with lock:
+        first = builder.build()
+    server = LiveServer(builder.config.out, host, port)
+    server.state.publish([], first.overlay())
+    server.start()
+    print(f"kgraph: serving {builder.config.out} at {server.url} (Ctrl-C to stop)", flush=True)
     try:
-        watch_loop(builder.watch_paths(), rebuild, stop, ignored)
+        while watcher.is_alive():
+            watcher.join(0.5)
     except KeyboardInterrupt:
         pass
     finally:

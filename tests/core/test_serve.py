@@ -68,6 +68,12 @@ class Server:
                 return line
         raise AssertionError(f"no line with {text!r}")
 
+    def log(self) -> str:
+        lines = []
+        while not self.lines.empty():
+            lines.append(self.lines.get())
+        return "".join(lines)
+
     def get(self, path: str) -> tuple[int, str]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         conn.request("GET", path)
@@ -151,7 +157,10 @@ def test_problems_show_as_overlay_and_clear_when_fixed(served: tuple[Server, Pat
     (vault / "Three.md").write_text(
         "---\ntitle: Three\n---\n```{python}\nraise ValueError('broken model')\n```\n"
     )
-    data = next_build(events, timeout=120)
+    try:
+        data = next_build(events, timeout=120)
+    except queue.Empty:
+        raise AssertionError("no build event; server said:\n" + server.log()) from None
     problems = [p for p in data["problems"] if p["code"] == "cell-error"]
     assert problems and problems[0]["file"] == "Three.md" and problems[0]["line"] == 4
     assert server.get("/three/")[0] == 200  # the server keeps running
