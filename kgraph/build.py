@@ -188,6 +188,8 @@ class Builder:
         }
         result.changed_pages = [p for p in stats.changed if p.endswith(".html")]
         self._collect_figures(result, site.copies, cells)
+        if stats.written or stats.removed or result.cells["executed"]:
+            self._save_snapshot(cg)
         self._state = state
         save_state(state_file(config.cache_dir, config.vault), state)
         return result
@@ -238,6 +240,14 @@ class Builder:
         )
         self._rendered = len(site.dependencies)
         return site, keep, state
+
+    def _save_snapshot(self, cg: ConceptGraph) -> None:
+        """Let `kgraph query` answer from this build's graph, figures included."""
+        from kgraph.snapshot import fingerprint, settings_key, write_snapshot
+
+        config = self.config
+        key = fingerprint(config.vault, config.ignore, settings_key(config))
+        write_snapshot(config.cache_dir, config.vault, key, cg)
 
     def _execute(self, cg: ConceptGraph, result: BuildResult) -> dict[str, Any]:
         from kgraph.figures import attach_figures

@@ -128,14 +128,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    import kgraph
     from kgraph.graph import query
+    from kgraph.snapshot import load_graph
 
     vault = _vault_or_exit(args.vault)
     if vault is None:
         return EXIT_USAGE
-    kg = kgraph.load(vault)
-    cg = kg.concept_graph
+    cg = load_graph(vault)
     verb = args.verb
     try:
         if verb == "show":
@@ -164,14 +163,13 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    import kgraph
     from kgraph.graph.export import export_graph
+    from kgraph.snapshot import load_graph
 
     vault = _vault_or_exit(args.vault)
     if vault is None:
         return EXIT_USAGE
-    kg = kgraph.load(vault)
-    written = export_graph(kg.concept_graph, args.format, Path(args.out))
+    written = export_graph(load_graph(vault), args.format, Path(args.out))
     for path in written:
         print(path)
     return EXIT_OK

@@ -49,7 +49,9 @@ def _ascii_fold(char: str) -> str:
 
 def slugify(key: str) -> str:
     """A stable URL slug: lower-case, ASCII where possible, CJK kept, no `/`, `?`, `#`."""
-    text = "".join(_ascii_fold(c) for c in concept_key(key)).lower()
+    text = concept_key(key)
+    if not text.isascii():  # most names are ASCII: skip the per-character folding
+        text = "".join(_ascii_fold(c) for c in text).lower()
     text = _SLUG_DROP.sub("-", text).replace("_", "-")
     text = re.sub(r"-{2,}", "-", text).strip("-")
     return text or "concept"

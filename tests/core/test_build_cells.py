@@ -86,7 +86,11 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def test_cells_run_once_and_rerun_only_what_changed(vault: Path) -> None:
+def test_cells_run_once_and_rerun_only_what_changed(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Build and query share one cache folder (by default ./.kgraph-cache for both).
+    monkeypatch.setenv("KGRAPH_CACHE_DIR", str(vault.parent / "cache"))
     code, report = build(vault)
     assert code == 0
     assert report["cells"] == {"executed": 3, "cached": 0, "failed": 0}
@@ -97,6 +101,15 @@ def test_cells_run_once_and_rerun_only_what_changed(vault: Path) -> None:
         assert (out / fig["svg"]).read_text().lstrip().startswith(("<?xml", "<svg"))
         data = json.loads((out / fig["data"]).read_text())
         assert data["label"] == fig["label"]
+    # Queries see the figures the build computed.
+    import io
+    from contextlib import redirect_stdout
+
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        assert main(["query", "--vault", str(vault), "--format", "json", "figures"]) == 0
+    listed = {(f["concept"], f["label"]) for f in json.loads(buf.getvalue())}
+    assert listed == labels
     alpha = next(f for f in report["figures"] if f["label"] == "fig-alpha")
     series = json.loads((out / alpha["data"]).read_text())["axes"][0]["series"][0]
     assert series["x"] == [0, 1, 2] and series["y"] == [0, 2, 4]

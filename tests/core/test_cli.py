@@ -204,3 +204,20 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
     assert kg.vault.reparsed == 5
     assert any(p.code == "cache-corrupt" for p in kg.problems)
     assert kgraph.load(VAULT, cache_dir=cache).vault.reparsed == 0
+
+
+def test_query_snapshot_follows_edits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vault = tmp_path / "v"
+    shutil.copytree(VAULT, vault)
+    args = ["query", "--vault", str(vault), "--format", "json", "backlinks", "Lonely"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert list((tmp_path / "cache").glob("graph-*.pickle")), "a snapshot is saved"
+    (vault / "Delta.md").write_text("Delta now links [[Lonely]].\n")
+    assert main(args) == 0
+    assert [r["key"] for r in json.loads(capsys.readouterr().out)] == ["delta"]
+    # A snapshot from another vault state is never used: a corrupt one is ignored too.
+    for f in (tmp_path / "cache").glob("graph-*.pickle"):
+        f.write_bytes(b"junk")
+    assert main(args) == 0
+    assert [r["key"] for r in json.loads(capsys.readouterr().out)] == ["delta"]
