@@ -3,37 +3,56 @@
 The snapshot is keyed by a fingerprint of the vault: every file's path, size and mtime,
 and the settings. When nothing changed, `kgraph query` unpickles the graph and answers
 (about a second for 10,000 notes); otherwise it reads the vault and saves a new one.
-Note bodies are left out of the snapshot: queries never need them.
+Note bodies and link context sentences are left out: no query prints them (exports
+read the whole vault instead).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import os
 from pathlib import Path
 
+import networkx as nx
+
 from kgraph.cache import CacheError, read_pickle, write_pickle
 from kgraph.config import Config
-from kgraph.graph.build import Concept, ConceptGraph
+from kgraph.graph.build import Concept, ConceptGraph, _bulk_edges
 from kgraph.graph.resolve import Resolver
 from kgraph.problems import Problem
-from kgraph.vault.files import discover
 
-CACHE_KIND = "graph-v1"
+CACHE_KIND = "graph-v3"
 
 
 def fingerprint(root: Path, ignore: tuple[str, ...], settings: str) -> str:
-    """Digest of every vault file's path, size and mtime, and of the settings."""
-    found = discover(root, ignore)
-    h = hashlib.blake2b(settings.encode(), digest_size=16)
-    for rel in (*found.notes, *found.attachments):
+    """Digest of the path, size and mtime of every file under the vault, and the settings.
+
+    It walks more than discovery does (ignored files count too), which can only make a
+    snapshot expire early, never live too long; dot-folders such as the cache are skipped.
+    """
+    h = hashlib.blake2b(f"{settings}\n{sorted(ignore)}".encode(), digest_size=16)
+    stack = [str(root)]
+    base = len(str(root)) + 1
+    while stack:
+        folder = stack.pop()
         try:
-            st = os.stat(root / rel)
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             continue
-        h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    stack.append(entry.path)
+                    continue
+                st = entry.stat()
+            except OSError:
+                continue
+            h.update(f"{entry.path[base:]}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
@@ -44,15 +63,21 @@ def _file(cache_dir: Path, root: Path) -> Path:
 
 def read_snapshot(cache_dir: Path, root: Path, key: str) -> ConceptGraph | None:
     """The saved graph if it was made from exactly this vault state, else None."""
+    # Unpickling creates a million small objects: the cycle collector only slows it down.
+    gc.disable()
     try:
-        saved_key, graph, concepts, problems = read_pickle(_file(cache_dir, root), CACHE_KIND)
+        saved_key, graph, concepts, problems, names = read_pickle(
+            _file(cache_dir, root), CACHE_KIND
+        )
     except (FileNotFoundError, CacheError, OSError, ValueError, TypeError):
         return None
+    finally:
+        gc.enable()
     if saved_key != key:
         return None
-    return ConceptGraph(
-        graph=graph, concepts=concepts, resolver=Resolver([], []), problems=problems
-    )
+    cg = ConceptGraph(graph=graph, concepts=concepts, resolver=Resolver([], []), problems=problems)
+    cg._names = names
+    return cg
 
 
 def write_snapshot(cache_dir: Path, root: Path, key: str, cg: ConceptGraph) -> None:
@@ -62,7 +87,12 @@ def write_snapshot(cache_dir: Path, root: Path, key: str, cg: ConceptGraph) -> N
             key=c.key,
             title=c.title,
             kind=c.kind,
-            notes=[dataclasses.replace(n, body="", links=(), cells=()) for n in c.notes],
+            notes=[
+                dataclasses.replace(
+                    n, body="", links=(), cells=(), headings=(), block_ids=(), frontmatter={}
+                )
+                for n in c.notes
+            ],
             slug=c.slug,
             aliases=c.aliases,
             tags=c.tags,
@@ -70,9 +100,21 @@ def write_snapshot(cache_dir: Path, root: Path, key: str, cg: ConceptGraph) -> N
         for k, c in cg.concepts.items()
     }
     problems: list[Problem] = list(cg.problems)
+    graph: nx.MultiDiGraph = nx.MultiDiGraph()
+    graph.add_nodes_from(cg.graph.nodes(data=True))
+    # Context sentences are the bulk of the graph and no query prints them.
+    _bulk_edges(
+        graph,
+        {
+            (u, v, rel): {k: val for k, val in attrs.items() if k != "context"}
+            for u, v, rel, attrs in cg.graph.edges(keys=True, data=True)
+        },
+    )
+    cg.lookup("")  # builds the name index once, so queries need not
+    payload = (key, graph, concepts, problems, cg._names)
     # A snapshot is an optimisation: failing to save one is not an error.
     with contextlib.suppress(OSError):
-        write_pickle(_file(cache_dir, root), CACHE_KIND, (key, cg.graph, concepts, problems))
+        write_pickle(_file(cache_dir, root), CACHE_KIND, payload)
 
 
 def settings_key(config: Config) -> str:
