@@ -7,7 +7,10 @@ and decides what can be skipped.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -108,6 +111,61 @@ def attachment_copies(cg: ConceptGraph, data: VaultData) -> dict[str, Path]:
     return copies
 
 
+class SearchIndexer:
+    """Rebuilds the search index in a thread, so a page reload never waits for it.
+
+    Requests made while it runs collapse into one more run. The new index is built
+    beside the site and moved into place under `lock`, which `publish` also takes while
+    it carries the current index into the next site.
+    """
+
+    def __init__(self, source: Path, out: Path) -> None:
+        self.source = source
+        self.out = out
+        self.lock = threading.Lock()
+        self.problems: list[Problem] = []
+        self._wanted = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        self._idle.clear()
+        self._wanted.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no indexing is pending (for tests and benchmarks)."""
+        return self._idle.wait(timeout)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+        self._thread.join(10)
+
+    def _loop(self) -> None:
+        from kgraph.site.search import build_search_index
+
+        while True:
+            self._wanted.wait()
+            if self._stopping:
+                return
+            self._wanted.clear()
+            fresh = self.out.parent / f".{self.out.name}.pagefind-new"
+            self.problems = build_search_index(self.source, fresh)
+            with self.lock:
+                if fresh.is_dir() and self.out.is_dir():
+                    old = self.out.parent / f".{self.out.name}.pagefind-old"
+                    shutil.rmtree(old, ignore_errors=True)
+                    if (self.out / "pagefind").exists():
+                        os.replace(self.out / "pagefind", old)
+                    os.replace(fresh, self.out / "pagefind")
+                    shutil.rmtree(old, ignore_errors=True)
+            if not self._wanted.is_set():
+                self._idle.set()
+
+
 class Builder:
     """Runs builds of one vault; keeps parsed notes and the cell pool between builds (serve)."""
 
@@ -118,6 +176,13 @@ class Builder:
         self._owner: dict[str, str] = {}
         self._state: PageState | None = None
         self._rendered = 0
+        # With an indexer (serve), search is rebuilt in the background after each publish.
+        self.indexer: SearchIndexer | None = None
+
+    @property
+    def search_dir(self) -> Path:
+        """The search sources: the indexed part of every page, mirroring the site's paths."""
+        return state_file(self.config.cache_dir, self.config.vault).with_suffix(".search")
 
     @classmethod
     def for_vault(
@@ -139,7 +204,9 @@ class Builder:
         return paths
 
     def close(self) -> None:
-        """Release long-lived resources (worker processes)."""
+        """Release long-lived resources (worker processes, the search indexer)."""
+        if self.indexer is not None:
+            self.indexer.stop()
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """Run every stage; problems are collected, never raised."""
@@ -175,10 +242,17 @@ class Builder:
         search_problems: list[Problem] = []
 
         def index(stage: Path) -> None:
-            search_problems.extend(build_search_index(stage))
+            search_problems.extend(build_search_index(self.search_dir, stage / "pagefind"))
 
         with result.stage("write"):
-            stats = publish(config.out, site.files, site.copies, keep, before_swap=index)
+            if self.indexer is None:
+                stats = publish(config.out, site.files, site.copies, keep, before_swap=index)
+            else:
+                stats = publish(
+                    config.out, site.files, site.copies, keep, generated_lock=self.indexer.lock
+                )
+                if stats.changed or not (config.out / "pagefind").is_dir():
+                    self.indexer.request()
         result.problems.extend(search_problems)
         result.pages = {
             "written": stats.written,
@@ -212,11 +286,15 @@ class Builder:
         new_global = global_key(config, executed=bool(cells)) + ":" + _digest_list(attachments)
         sigs = signatures(cg, digests, cells)
         todo = pages_to_render(old, new_global, sigs, cg)
-        if not (config.out / MARKER).is_file():
-            todo = None  # no previous site to keep pages from
+        if not (config.out / MARKER).is_file() or not self.search_dir.is_dir():
+            todo = None  # no previous site (or search sources) to keep pages from
         site = render_parallel(cg, config, cells=cells, only=todo, jobs=config.jobs)
         pages = assign_pages(cg)
         owners = {page: key for key, page in pages.items()}
+        from kgraph.site.search import update_sources
+
+        self.search_dir.mkdir(parents=True, exist_ok=True)
+        update_sources(self.search_dir, site.files, owners)
         state = PageState(global_key=new_global, face=sigs.face, full=sigs.full)
         keep: list[str] = []
         extra_problems: list[Problem] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +115,7 @@ def publish(
     keep: Iterable[str] = (),
     *,
     before_swap: Callable[[Path], None] | None = None,
+    generated_lock: AbstractContextManager[object] | None = None,
 ) -> PublishStats:
     """Make `out` hold exactly `files`, `copies` and the kept files; return what changed.
 
@@ -164,10 +166,12 @@ def publish(
         except OSError:  # file systems without hard links: copy, keeping the mtime
             shutil.copy2(existing[rel], dest)
     if before_swap is None:
-        # Nothing regenerates them before the swap: carry them over as they are.
-        for name in GENERATED_DIRS:
-            if (out / name).is_dir():
-                shutil.copytree(out / name, stage / name, copy_function=os.link)
+        # Nothing regenerates them before the swap: carry them over as they are (under
+        # the lock of whoever replaces them in the background).
+        with generated_lock or nullcontext():
+            for name in GENERATED_DIRS:
+                if (out / name).is_dir():
+                    shutil.copytree(out / name, stage / name, copy_function=os.link)
     for rel, data in plan_write.items():
         dest = stage / rel
         dest.parent.mkdir(parents=True, exist_ok=True)

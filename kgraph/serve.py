@@ -240,9 +240,10 @@ def serve(
     jobs: int | None = None,
 ) -> int:
     """Run until Ctrl-C: build once, then rebuild on every change and notify the browser."""
-    from kgraph.build import Builder
+    from kgraph.build import Builder, SearchIndexer
 
     builder = Builder.for_vault(vault, out, execute=execute, jobs=jobs)
+    builder.indexer = SearchIndexer(builder.search_dir, builder.config.out)
     out_dir = builder.config.out.resolve()
     cache_dir = builder.config.cache_dir.resolve()
 
@@ -273,21 +274,22 @@ def serve(
         daemon=True,
     )
     watcher.start()
-    ready.wait(10)
-    with lock:
-        first = builder.build()
-    server = LiveServer(builder.config.out, host, port)
-    server.state.publish([], first.overlay())
-    server.start()
-    print(f"kgraph: serving {builder.config.out} at {server.url} (Ctrl-C to stop)", flush=True)
     try:
+        ready.wait(10)
+        with lock:
+            first = builder.build()
+        server = LiveServer(builder.config.out, host, port)
+        server.state.publish([], first.overlay())
+        server.start()
+        print(f"kgraph: serving {builder.config.out} at {server.url} (Ctrl-C to stop)", flush=True)
         while watcher.is_alive():
             watcher.join(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
-        server.stop()
+        if server is not None:
+            server.stop()
         builder.close()
         print("kgraph: stopped", flush=True)
     return 0

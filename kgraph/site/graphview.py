@@ -7,7 +7,6 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 
 import networkx as nx
 import numpy as np
@@ -66,10 +65,20 @@ class Neighbourhoods:
         return self._memo[key]
 
 
-@lru_cache(maxsize=256)
-def _edge_markup(rel: str) -> tuple[str, str]:
-    name = html.escape(rel)
-    return f'<line class="edge rel-{name}"', f"<title>{name.replace('_', ' ')}</title></line>"
+def _edge_paths(edges: list[tuple[str, str, str]], pos: dict[str, tuple[float, float]]) -> str:
+    """One `<path>` per relation: a page's graph stays a few kilobytes even around hubs."""
+    segments: dict[str, list[str]] = {}
+    for u, v, rel in edges:
+        (x1, y1), (x2, y2) = pos[u], pos[v]
+        segments.setdefault(rel, []).append(f"M{x1:g} {y1:g}L{x2:g} {y2:g}")
+    out = []
+    for rel in sorted(segments):
+        name = html.escape(rel)
+        out.append(
+            f'<path class="edge rel-{name}" d="{"".join(segments[rel])}">'
+            f"<title>{name.replace('_', ' ')}</title></path>"
+        )
+    return "".join(out)
 
 
 def _short(text: str, limit: int = 22) -> str:
@@ -96,10 +105,7 @@ def local_graph_svg(
         '<svg class="local-graph" viewBox="-260 -240 520 480" role="group" '
         f'aria-label="Neighbourhood of {html.escape(title(key))}">'
     ]
-    for u, v, rel in edges:
-        (x1, y1), (x2, y2) = pos[u], pos[v]
-        start, end = _edge_markup(rel)
-        out.append(f'{start} x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}">{end}')
+    out.append(_edge_paths(edges, pos))
     outer = {node for node, _ in ring2}
     for i, (node, (x, y)) in enumerate(pos.items()):
         cls = f"node kind-{html.escape(kind(node))}" + (" current" if node == key else "")

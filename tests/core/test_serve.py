@@ -48,7 +48,8 @@ class Server:
             text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
+        self.pump = threading.Thread(target=self._pump, daemon=True)
+        self.pump.start()
         self.wait_line("serving", 60)
 
     def _pump(self) -> None:
@@ -62,7 +63,10 @@ class Server:
             try:
                 line = self.lines.get(timeout=0.2)
             except queue.Empty:
-                assert self.proc.poll() is None, "server exited"
+                if self.proc.poll() is not None:
+                    self.pump.join(5)  # the process ended: what it printed is all there is
+                    if self.lines.empty():
+                        raise AssertionError(f"server exited without printing {text!r}") from None
                 continue
             if text in line:
                 return line

@@ -30,7 +30,10 @@ def test_local_graph_links_neighbours_and_styles_edges() -> None:
     g.add_edge("x", "y", key="links_to")
     hood = Neighbourhoods(g, ["a", "b", "c", "d", "x", "y"])
     svg = local_graph_svg("a", hood, str.upper, lambda k: f"../{k}/index.html", lambda k: "note")
-    assert svg.count("<line ") == 3 and 'class="edge rel-see_also"' in svg
+    # One path per relation, one segment per drawn edge: a-b, c-a, c-d.
+    assert svg.count('<path class="edge rel-see_also"') == 1
+    assert svg.count('<path class="edge rel-links_to"') == 1
+    assert svg.count("M") - svg.count("<title>M") == 3
     assert 'href="../b/index.html"' in svg and 'href="../d/index.html"' in svg
     assert "../x/" not in svg and 'href="../a/index.html"' not in svg
     assert '<g class="node kind-note current">' in svg

@@ -1,0 +1,212 @@
+"""Benchmark `kgraph build` and `kgraph serve` against a floor, on synthetic vaults.
+
+`python -m benchmarks.bench_build [--notes 1000 10000] [--jobs N]`
+Each measurement runs in a fresh process, one after another:
+- floor: one process reads, yaml.safe_loads, renders with plain MarkdownIt, writes
+  (benchmarks/floor.py)
+- cold build: empty output and cache
+- no-op rebuild: nothing changed
+- one-note edit rebuild: one note's prose edited (through the CLI)
+- serve: from saving a note to the reload event on the SSE stream, and to the new page
+- warm `kgraph query neighbors`
+- peak memory of the cold build: the largest sum of RSS over the build's process tree
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.bench_load import vault_for
+from benchmarks.generate_vault import title_of
+
+OUT = Path(__file__).parent / "out"
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    return time.perf_counter() - t
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Sum of resident memory of a process and all its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+        except (OSError, IndexError, ValueError):
+            continue
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, ppid in parents.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def run_peak(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak tree memory (MB), sampled every 50 ms."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.05)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return time.perf_counter() - t, peak / 1024
+
+
+def build_cmd(vault: Path, out: Path, jobs: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "kgraph",
+        "build",
+        str(vault),
+        "-o",
+        str(out),
+        "--quiet",
+        "--jobs",
+        str(jobs),
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_latency(vault: Path, out: Path, env: dict[str, str], rounds: int = 5) -> list[float]:
+    """Seconds from saving a note to the browser-visible new page, several rounds."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "kgraph", "serve", str(vault), "-o", str(out), "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "serving" in line:
+                break
+        events: list[float] = []
+        got = threading.Event()
+
+        def listen() -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            conn.request("GET", "/_kgraph/events")
+            resp = conn.getresponse()
+            while True:
+                line = resp.fp.readline()
+                if not line:
+                    return
+                if line.startswith(b"event: build"):
+                    events.append(time.perf_counter())
+                    got.set()
+
+        threading.Thread(target=listen, daemon=True).start()
+        time.sleep(1.0)
+        note = sorted(vault.rglob("*.md"))[-1]
+        slug = None
+        results = []
+        for i in range(rounds):
+            got.clear()
+            text = note.read_text()
+            note.write_text(text + f"\nEdit number {i} for the benchmark.\n")
+            saved = time.perf_counter()
+            assert got.wait(120), "no reload event"
+            if slug is None:
+                slug = _page_of(out, f"Edit number {i}")
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/" + slug)
+            body = conn.getresponse().read()
+            assert f"Edit number {i}".encode() in body
+            results.append(time.perf_counter() - saved)
+            time.sleep(0.5)
+        return results
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def _page_of(out: Path, text: str) -> str:
+    for page in out.rglob("index.html"):
+        if text in page.read_text(errors="replace"):
+            return page.relative_to(out).as_posix()
+    raise AssertionError("edited page not found")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}, jobs: {args.jobs}, python {sys.version.split()[0]}")
+    for n in args.notes:
+        source = vault_for(n)
+        work = OUT / f"build-{n}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        vault = work / "vault"
+        shutil.copytree(source, vault)
+        (vault / ".complete").unlink(missing_ok=True)
+        env = {**os.environ, "KGRAPH_CACHE_DIR": str(work / "cache")}
+        floor = run([sys.executable, "-m", "benchmarks.floor", str(vault), str(work / "floor")])
+        cold, peak = run_peak(build_cmd(vault, work / "site", args.jobs), env)
+        noop = run(build_cmd(vault, work / "site", args.jobs), env)
+        note = sorted(vault.rglob("*.md"))[n // 2]
+        note.write_text(note.read_text() + "\nA sentence added for the benchmark.\n")
+        edit = run(build_cmd(vault, work / "site", args.jobs), env)
+        query = min(
+            run(
+                [
+                    sys.executable,
+                    "-m",
+                    "kgraph",
+                    "query",
+                    "--vault",
+                    str(vault),
+                    "neighbors",
+                    title_of(n // 3),
+                ],
+                env,
+            )
+            for _ in range(3)
+        )
+        latency = serve_latency(vault, work / "serve-site", env)
+        result = {
+            "notes": n,
+            "floor_s": round(floor, 2),
+            "cold_s": round(cold, 2),
+            "cold_over_floor": round(cold / floor, 2),
+            "noop_s": round(noop, 2),
+            "noop_share": round(noop / cold, 3),
+            "edit_s": round(edit, 2),
+            "edit_share": round(edit / cold, 3),
+            "serve_reload_ms": [round(x * 1000) for x in latency],
+            "query_s": round(query, 2),
+            "peak_mb": round(peak),
+        }
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
