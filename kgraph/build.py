@@ -178,6 +178,7 @@ class Builder:
         self._rendered = 0
         # With an indexer (serve), search is rebuilt in the background after each publish.
         self.indexer: SearchIndexer | None = None
+        self._snapshot_due: ConceptGraph | None = None
 
     @property
     def search_dir(self) -> Path:
@@ -207,6 +208,9 @@ class Builder:
         """Release long-lived resources (worker processes, the search indexer)."""
         if self.indexer is not None:
             self.indexer.stop()
+        if self._snapshot_due is not None:
+            self._save_snapshot(self._snapshot_due)
+            self._snapshot_due = None
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """Run every stage; problems are collected, never raised."""
@@ -249,7 +253,12 @@ class Builder:
                 stats = publish(config.out, site.files, site.copies, keep, before_swap=index)
             else:
                 stats = publish(
-                    config.out, site.files, site.copies, keep, generated_lock=self.indexer.lock
+                    config.out,
+                    site.files,
+                    site.copies,
+                    keep,
+                    generated_lock=self.indexer.lock,
+                    atomic=False,
                 )
                 if stats.changed or not (config.out / "pagefind").is_dir():
                     self.indexer.request()
@@ -263,7 +272,10 @@ class Builder:
         result.changed_pages = [p for p in stats.changed if p.endswith(".html")]
         self._collect_figures(result, site.copies, cells)
         if stats.written or stats.removed or result.cells["executed"]:
-            self._save_snapshot(cg)
+            if self.indexer is None:
+                self._save_snapshot(cg)
+            else:
+                self._snapshot_due = cg  # serve saves it once, when it stops
         self._state = state
         save_state(state_file(config.cache_dir, config.vault), state)
         return result
@@ -285,18 +297,30 @@ class Builder:
         attachments = sorted(set(data.files) - set(data.note_files))
         new_global = global_key(config, executed=bool(cells)) + ":" + _digest_list(attachments)
         sigs = signatures(cg, digests, cells)
-        todo = pages_to_render(old, new_global, sigs, cg)
+        todo, indexes = pages_to_render(old, new_global, sigs, cg)
         if not (config.out / MARKER).is_file() or not self.search_dir.is_dir():
-            todo = None  # no previous site (or search sources) to keep pages from
-        site = render_parallel(cg, config, cells=cells, only=todo, jobs=config.jobs)
+            todo, indexes = None, True  # no previous site (or search sources) to keep
+        site = render_parallel(
+            cg, config, cells=cells, only=todo, jobs=config.jobs, index_pages=indexes
+        )
         pages = assign_pages(cg)
         owners = {page: key for key, page in pages.items()}
         from kgraph.site.search import update_sources
 
         self.search_dir.mkdir(parents=True, exist_ok=True)
         update_sources(self.search_dir, site.files, owners)
-        state = PageState(global_key=new_global, face=sigs.face, full=sigs.full)
+        state = PageState(
+            global_key=new_global, face=sigs.face, full=sigs.full, figures=sigs.figures
+        )
         keep: list[str] = []
+        if indexes:
+            state.extra = frozenset(
+                {rel for rel in site.files if rel not in owners}
+                | {rel for rel in site.copies if rel.startswith("_kgraph/")}
+            )
+        else:
+            state.extra = old.extra
+            keep.extend(old.extra)
         extra_problems: list[Problem] = []
         for page, key in owners.items():
             state.owners[page] = key

@@ -116,11 +116,14 @@ def publish(
     *,
     before_swap: Callable[[Path], None] | None = None,
     generated_lock: AbstractContextManager[object] | None = None,
+    atomic: bool = True,
 ) -> PublishStats:
     """Make `out` hold exactly `files`, `copies` and the kept files; return what changed.
 
     `keep` names files already in `out` that stay as they are (pages a build skipped).
     `before_swap(staging)` runs on the finished staging folder (e.g. the search indexer).
+    `atomic=False` (the dev server) writes the changed files in place instead: each file
+    still appears whole, but the site is not swapped as one.
     """
     recover(out)
     check_output(out)
@@ -154,6 +157,9 @@ def publish(
     )
     if not plan_write and not plan_copy and not removed and out.is_dir():
         return stats
+    if not atomic and out.is_dir():
+        _update_in_place(out, plan_write, plan_copy, removed)
+        return stats
 
     stage = _staging(out)
     shutil.rmtree(stage, ignore_errors=True)
@@ -184,6 +190,25 @@ def publish(
         before_swap(stage)
     swap(stage, out)
     return stats
+
+
+def _update_in_place(
+    out: Path, write: Mapping[str, bytes], copy: Mapping[str, Path], remove: Iterable[str]
+) -> None:
+    for rel, data in write.items():
+        dest = out / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".kgraph-tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, dest)
+    for rel, src in copy.items():
+        dest = out / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".kgraph-tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    for rel in remove:
+        (out / rel).unlink(missing_ok=True)
 
 
 def swap(stage: Path, out: Path) -> None:

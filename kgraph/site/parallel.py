@@ -35,13 +35,15 @@ def render_parallel(
     cells: Mapping[str, Sequence[Any]] | None,
     only: frozenset[str] | None = None,
     jobs: int = 1,
+    index_pages: bool = True,
 ) -> SiteOutput:
-    """Same result as `render_site(cg, config, cells=cells, only=only)`, on `jobs` processes."""
+    """Same result as `render_site(cg, config, cells=cells, only=only, index_pages=...)`,
+    on `jobs` processes."""
     keys = sorted(k for k, c in cg.concepts.items() if c.kind != "figure")
     if only is not None:
         keys = [k for k in keys if k in only]
     if jobs <= 1 or len(keys) < PARALLEL_MIN_PAGES or sys.platform != "linux":
-        return render_site(cg, config, cells=cells, only=only)
+        return render_site(cg, config, cells=cells, only=only, index_pages=index_pages)
     global _shared
     _shared = (cg, config, cells)
     size = max(50, len(keys) // (jobs * 6))
@@ -50,7 +52,7 @@ def render_parallel(
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             futures = [pool.submit(_render_chunk, chunk) for chunk in chunks]
-            index = render_site(cg, config, cells=cells, only=frozenset())
+            index = render_site(cg, config, cells=cells, only=frozenset(), index_pages=index_pages)
             parts = [f.result() for f in futures]
     finally:
         _shared = None
