@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +51,7 @@ class BuildResult:
     )
     figures: list[dict[str, str]] = field(default_factory=list)
     changed_pages: list[str] = field(default_factory=list)
+    on_stage: Callable[[str], None] | None = field(default=None, repr=False)
 
     def overlay(self) -> list[dict[str, Any]]:
         """Problems worth interrupting a reader for in `serve`: errors and failed cells."""
@@ -63,6 +64,8 @@ class BuildResult:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        if self.on_stage is not None:
+            self.on_stage(name)
         start = time.perf_counter()
         try:
             yield
@@ -86,6 +89,34 @@ class BuildResult:
             "figures": self.figures,
             "timings": self.timings,
         }
+
+
+STAGES = ("read", "link", "execute", "render", "write")
+
+
+@contextmanager
+def stage_progress(enabled: bool) -> Iterator[Callable[[str], None] | None]:
+    """A progress bar over the build's stages on a terminal (rich); nothing elsewhere."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]kgraph[/bold] {task.description:<8}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} stages"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=len(STAGES))
+
+        def on_stage(name: str) -> None:
+            done = STAGES.index(name) if name in STAGES else 0
+            progress.update(task, description=name, completed=done)
+
+        yield on_stage
 
 
 def _order(p: Problem) -> tuple[str, int, str, str]:
@@ -179,6 +210,7 @@ class Builder:
         # With an indexer (serve), search is rebuilt in the background after each publish.
         self.indexer: SearchIndexer | None = None
         self._snapshot_due: ConceptGraph | None = None
+        self.on_stage: Callable[[str], None] | None = None  # told each stage as it starts
 
     @property
     def search_dir(self) -> Path:
@@ -215,7 +247,9 @@ class Builder:
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """Run every stage; problems are collected, never raised."""
         config = self.config
-        result = BuildResult(config=config, problems=list(self.config_problems))
+        result = BuildResult(
+            config=config, problems=list(self.config_problems), on_stage=self.on_stage
+        )
         with result.stage("read"):
             data = load_vault(
                 config.vault,
@@ -405,7 +439,10 @@ def build(
     try:
         check_output(config.out)  # before any work: refuse a folder we must not replace
         with build_lock(config.cache_dir):
-            result = Builder(config, config_problems).build()
+            builder = Builder(config, config_problems)
+            with stage_progress(enabled=not quiet and sys.stdout.isatty()) as on_stage:
+                builder.on_stage = on_stage
+                result = builder.build()
     except (BuildLocked, NotASite) as exc:
         print(f"kgraph: error: {exc}", file=sys.stderr)
         return 1

@@ -221,3 +221,32 @@ def test_query_snapshot_follows_edits(tmp_path: Path, capsys: pytest.CaptureFixt
         f.write_bytes(b"junk")
     assert main(args) == 0
     assert [r["key"] for r in json.loads(capsys.readouterr().out)] == ["delta"]
+
+
+def test_build_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    vault = tmp_path / "v"
+    shutil.copytree(VAULT, vault)
+    env = {**os.environ, "KGRAPH_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "100"}
+    cmd = [sys.executable, "-m", "kgraph", "build", str(vault), "-o", str(tmp_path / "site")]
+    root = Path(__file__).parent.parent.parent
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(cmd, stdout=follower, stderr=follower, env=env, cwd=root)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(120) == 0
+    os.close(leader)
+    assert b"stages" in seen  # the progress bar
+    assert b"pages" in seen and b"written" in seen  # the summary
+    piped = subprocess.run(cmd, capture_output=True, env=env, cwd=root, check=True)
+    assert b"stages" not in piped.stdout + piped.stderr
