@@ -134,8 +134,13 @@ def attachment_copies(cg: ConceptGraph, data: VaultData) -> dict[str, Path]:
     from kgraph.site.context import safe_slug_path
 
     copies: dict[str, Path] = {}
+    if len(data.files) == len(data.note_files):
+        return copies  # a vault of notes only
     for note in data.notes:
         for link in note.links:
+            name = link.target.rsplit("/", 1)[-1]
+            if "." not in name or name.lower().endswith((".md", ".markdown")):
+                continue  # only a name with another extension can be an attachment
             res = cg.resolver.resolve(link, note.path)
             if res.via == "attachment" and res.file:
                 copies["_files/" + safe_slug_path(res.file)] = data.root / res.file
@@ -210,6 +215,7 @@ class Builder:
         # With an indexer (serve), search is rebuilt in the background after each publish.
         self.indexer: SearchIndexer | None = None
         self._snapshot_due: ConceptGraph | None = None
+        self._dirty = False  # state not yet saved (serve saves it when it stops)
         self.on_stage: Callable[[str], None] | None = None  # told each stage as it starts
 
     @property
@@ -243,6 +249,12 @@ class Builder:
         if self._snapshot_due is not None:
             self._save_snapshot(self._snapshot_due)
             self._snapshot_due = None
+        if self._dirty and self._state is not None and self.parsed is not None:
+            from kgraph.vault.load import save_parse_cache
+
+            save_state(state_file(self.config.cache_dir, self.config.vault), self._state)
+            save_parse_cache(self.config.cache_dir, self.config.vault, self.parsed)
+            self._dirty = False
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """Run every stage; problems are collected, never raised."""
@@ -258,6 +270,8 @@ class Builder:
                 jobs=config.jobs,
                 exclude_dirs=(config.out, config.cache_dir),
                 previous=self.parsed,
+                # serve keeps its state in memory and saves it once, when it stops
+                write_cache=self.indexer is None,
             )
         self.parsed = data.parsed
         result.notes = len(data.notes)
@@ -311,7 +325,10 @@ class Builder:
             else:
                 self._snapshot_due = cg  # serve saves it once, when it stops
         self._state = state
-        save_state(state_file(config.cache_dir, config.vault), state)
+        if self.indexer is None:
+            save_state(state_file(config.cache_dir, config.vault), state)
+        else:
+            self._dirty = True
         return result
 
     def _render(
@@ -342,7 +359,8 @@ class Builder:
         from kgraph.site.search import update_sources
 
         self.search_dir.mkdir(parents=True, exist_ok=True)
-        update_sources(self.search_dir, site.files, owners)
+        gone = set(old.owners) - set(owners) if todo is not None else None
+        update_sources(self.search_dir, site.files, owners, gone)
         state = PageState(
             global_key=new_global, face=sigs.face, full=sigs.full, figures=sigs.figures
         )

@@ -35,8 +35,17 @@ def search_source(page: bytes) -> bytes | None:
     return b'<!DOCTYPE html><html lang="' + code + b'"><body>' + article + b"</body></html>"
 
 
-def update_sources(source_dir: Path, rendered: Mapping[str, bytes], pages: Iterable[str]) -> None:
-    """Write the search sources of `rendered` pages; drop those of pages that no longer exist."""
+def update_sources(
+    source_dir: Path,
+    rendered: Mapping[str, bytes],
+    pages: Iterable[str],
+    gone: Iterable[str] | None = None,
+) -> None:
+    """Write the search sources of `rendered` pages; drop those of pages that no longer exist.
+
+    `gone` names the pages removed since the last build; without it every source file is
+    checked against `pages`.
+    """
     keep = set(pages)
     for rel, data in rendered.items():
         if not rel.endswith(".html"):
@@ -52,7 +61,11 @@ def update_sources(source_dir: Path, rendered: Mapping[str, bytes], pages: Itera
         tmp = dest.with_name(dest.name + ".tmp")
         tmp.write_bytes(text)
         os.replace(tmp, dest)
-    if source_dir.is_dir():
+    if gone is not None:
+        for rel in gone:
+            if rel not in keep:
+                (source_dir / rel).unlink(missing_ok=True)
+    elif source_dir.is_dir():
         for path in sorted(source_dir.rglob("*.html")):
             if path.relative_to(source_dir).as_posix() not in keep:
                 path.unlink()

@@ -113,6 +113,11 @@ def _read_cache(path: Path) -> tuple[dict[str, ParsedFile], list[Problem]]:
     return value, []
 
 
+def save_parse_cache(cache_dir: Path, root: Path, parsed: dict[str, ParsedFile]) -> None:
+    """Write the parse cache of a vault (what `load_vault` writes when it may)."""
+    write_pickle(_cache_file(cache_dir, root.resolve()), CACHE_KIND, parsed)
+
+
 def load_vault(
     root: Path,
     *,
@@ -122,8 +127,13 @@ def load_vault(
     exclude_dirs: Sequence[Path] = (),
     previous: dict[str, ParsedFile] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    write_cache: bool = True,
 ) -> VaultData:
-    """Discover, decode, split and parse the vault; unchanged files come from the cache."""
+    """Discover, decode, split and parse the vault; unchanged files come from the cache.
+
+    `write_cache=False` leaves the cache file as it is (a long-running server keeps the
+    parsed files in memory, as `previous`, and saves them with `save_parse_cache`).
+    """
     root = root.resolve()
     found = discover(root, tuple(ignore), exclude_dirs=tuple(exclude_dirs))
     problems: list[Problem] = list(found.problems)
@@ -172,7 +182,7 @@ def load_vault(
         problems.extend(item.problems)
 
     changed = bool(todo) or set(known) != set(parsed)
-    if cache_path is not None and changed:
+    if cache_path is not None and changed and write_cache:
         try:
             write_pickle(cache_path, CACHE_KIND, parsed)
         except OSError as exc:

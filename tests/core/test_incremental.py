@@ -122,6 +122,10 @@ def test_delete_turns_links_into_stub_links(tmp_path: Path) -> None:
     (vault / "E.md").unlink()
     build(vault, out)
     assert not (out / "epsilon").exists()
+    # The search index no longer knows the removed page; it still knows the others.
+    sources = next((tmp_path / ".kgraph-cache").glob("pages-*.search"))
+    assert not (sources / "epsilon" / "index.html").exists()
+    assert b"Alpha leads" in (sources / "alpha" / "index.html").read_bytes()
     clean_build_equals(vault, out)
 
 
