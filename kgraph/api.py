@@ -96,10 +96,7 @@ def load(
     if cache:
         # Figures computed by earlier builds become graph nodes; nothing is executed here.
         from kgraph.figures import attach_figures
-        from kgraph.snapshot import fingerprint, settings_key, write_snapshot
 
         outcome = attach_figures(cg, vault=config.vault, cache_dir=where, execute=False)
         data.problems.extend(p for p in outcome.problems if p.code == "cache-corrupt")
-        key = fingerprint(config.vault, config.ignore, settings_key(config))
-        write_snapshot(where, config.vault, key, cg)
     return KnowledgeGraph(cg, data)

@@ -141,4 +141,6 @@ def load_graph(path: str | os.PathLike[str], *, cache_dir: Path | None = None) -
         return found
     from kgraph.api import load
 
-    return load(path, cache_dir=where).concept_graph
+    cg = load(path, cache_dir=where).concept_graph
+    write_snapshot(where, config.vault, key, cg)  # the next query takes the fast path
+    return cg
