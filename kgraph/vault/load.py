@@ -6,6 +6,7 @@ content digest confirms it, so a touched-but-identical file is not parsed again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -23,7 +24,9 @@ from kgraph.vault.parse import parse_file
 
 # Below this many files to parse, a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 64
-CACHE_KIND = "parse"
+# The parse cache is split by path hash, so an edit rewrites a sixteenth of it.
+BUCKETS = 16
+CACHE_KIND = "parse-bucket"
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,19 @@ def _parse_one(root: str, rel: str) -> ParsedFile:
     )
 
 
-def _parse_chunk(root: str, rels: Sequence[str]) -> list[ParsedFile]:
-    return [_parse_one(root, rel) for rel in rels]
+def _parse_bucket(
+    root: str, rels: Sequence[str], kept: dict[str, ParsedFile], dest: str | None
+) -> list[ParsedFile]:
+    """Parse one cache bucket's changed files; write the whole bucket's cache if asked.
+
+    Workers write their own buckets, so a cold load does not wait for one big cache write.
+    """
+    items = [_parse_one(root, rel) for rel in rels]
+    if dest is not None:
+        bucket = {**kept, **{item.path: item for item in items}}
+        with contextlib.suppress(OSError):
+            write_pickle(Path(dest), CACHE_KIND, bucket)
+    return items
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -82,40 +96,74 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def parse_files(root: Path, rels: Sequence[str], jobs: int) -> list[ParsedFile]:
-    """Parse files with up to `jobs` processes, results in the order of `rels`."""
-    if jobs <= 1 or len(rels) < PARALLEL_MIN_FILES:
-        return _parse_chunk(str(root), rels)
-    # Many small chunks balance uneven note sizes across workers.
-    size = max(16, len(rels) // (jobs * 8))
-    chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
+def bucket_of(rel: str) -> int:
+    """The cache bucket of a file: a stable hash of its path."""
+    return int.from_bytes(hashlib.blake2b(rel.encode(), digest_size=2).digest(), "big") % BUCKETS
+
+
+def parse_buckets(
+    root: Path,
+    work: dict[int, tuple[list[str], dict[str, ParsedFile]]],
+    jobs: int,
+    folder: Path | None,
+) -> list[ParsedFile]:
+    """Parse each bucket's files (in `jobs` processes when there are many); with a cache
+    folder, each bucket's cache file is rewritten with its kept and new entries."""
+    tasks = [
+        (str(root), rels, kept, str(folder / f"{b:02d}.pickle") if folder else None)
+        for b, (rels, kept) in sorted(work.items())
+    ]
+    total = sum(len(rels) for rels, _ in work.values())
+    if jobs <= 1 or total < PARALLEL_MIN_FILES:
+        return [item for task in tasks for item in _parse_bucket(*task)]
     out: list[ParsedFile] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
-        for part in pool.map(_parse_chunk, [str(root)] * len(chunks), chunks):
+        for part in pool.map(_parse_bucket, *zip(*tasks, strict=True)):
             out.extend(part)
     return out
 
 
-def _cache_file(cache_dir: Path, root: Path) -> Path:
+def parse_files(root: Path, rels: Sequence[str], jobs: int) -> list[ParsedFile]:
+    """Parse files with up to `jobs` processes (no cache), results in the order of `rels`."""
+    work: dict[int, tuple[list[str], dict[str, ParsedFile]]] = {}
+    for rel in rels:
+        work.setdefault(bucket_of(rel), ([], {}))[0].append(rel)
+    by_path = {item.path: item for item in parse_buckets(root, work, jobs, None)}
+    return [by_path[rel] for rel in rels]
+
+
+def _cache_folder(cache_dir: Path, root: Path) -> Path:
     vault_id = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-    return cache_dir / f"parse-{vault_id}.pickle"
+    return cache_dir / f"parse-{vault_id}"
 
 
-def _read_cache(path: Path) -> tuple[dict[str, ParsedFile], list[Problem]]:
-    try:
-        value = read_pickle(path, CACHE_KIND)
-    except FileNotFoundError:
-        return {}, []
-    except (CacheError, OSError) as exc:
-        return {}, [problem(path.name, 0, "cache-corrupt", f"ignored and rebuilt: {exc}")]
-    if not isinstance(value, dict):
-        return {}, [problem(path.name, 0, "cache-corrupt", "ignored and rebuilt: wrong shape")]
-    return value, []
+def _read_cache(folder: Path) -> tuple[dict[str, ParsedFile], list[Problem]]:
+    found: dict[str, ParsedFile] = {}
+    problems: list[Problem] = []
+    for b in range(BUCKETS):
+        path = folder / f"{b:02d}.pickle"
+        try:
+            value = read_pickle(path, CACHE_KIND)
+        except FileNotFoundError:
+            continue
+        except (CacheError, OSError) as exc:
+            problems.append(problem(path.name, 0, "cache-corrupt", f"ignored and rebuilt: {exc}"))
+            continue
+        if not isinstance(value, dict):
+            problems.append(problem(path.name, 0, "cache-corrupt", "ignored: wrong shape"))
+            continue
+        found.update(value)
+    return found, problems
 
 
 def save_parse_cache(cache_dir: Path, root: Path, parsed: dict[str, ParsedFile]) -> None:
     """Write the parse cache of a vault (what `load_vault` writes when it may)."""
-    write_pickle(_cache_file(cache_dir, root.resolve()), CACHE_KIND, parsed)
+    folder = _cache_folder(cache_dir, root.resolve())
+    buckets: dict[int, dict[str, ParsedFile]] = {b: {} for b in range(BUCKETS)}
+    for rel, item in parsed.items():
+        buckets[bucket_of(rel)][rel] = item
+    for b, bucket in buckets.items():
+        write_pickle(folder / f"{b:02d}.pickle", CACHE_KIND, bucket)
 
 
 def load_vault(
@@ -137,14 +185,15 @@ def load_vault(
     root = root.resolve()
     found = discover(root, tuple(ignore), exclude_dirs=tuple(exclude_dirs))
     problems: list[Problem] = list(found.problems)
-    cache_path = _cache_file(cache_dir, root) if cache_dir else None
+    folder = _cache_folder(cache_dir, root) if cache_dir else None
     known: dict[str, ParsedFile] = dict(previous or {})
-    if not known and cache_path is not None:
-        known, cache_problems = _read_cache(cache_path)
+    if not known and folder is not None:
+        known, cache_problems = _read_cache(folder)
         problems.extend(cache_problems)
 
     parsed: dict[str, ParsedFile] = {}
     todo: list[str] = []
+    touched: set[str] = set()  # reused, but with a new mtime to remember
     for rel in found.notes:
         old = known.get(rel)
         if old is not None:
@@ -165,12 +214,23 @@ def load_vault(
                     parsed[rel] = ParsedFile(
                         rel, st.st_mtime_ns, old.size, old.digest, old.notes, old.problems
                     )
+                    touched.add(rel)
                     continue
         todo.append(rel)
 
+    # Buckets whose cache must be rewritten: new, changed, touched or removed files.
+    dirty = {bucket_of(rel) for rel in (*todo, *touched, *(set(known) - set(found.notes)))}
+    work: dict[int, tuple[list[str], dict[str, ParsedFile]]] = {b: ([], {}) for b in dirty}
+    for rel in todo:
+        work[bucket_of(rel)][0].append(rel)
+    for rel, item in parsed.items():
+        b = bucket_of(rel)
+        if b in work:
+            work[b][1][rel] = item
     if progress:
         progress(len(parsed), len(found.notes))
-    for item in parse_files(root, todo, jobs or os.cpu_count() or 1):
+    write_to = folder if folder is not None and write_cache else None
+    for item in parse_buckets(root, work, jobs or os.cpu_count() or 1, write_to):
         parsed[item.path] = item
     if progress:
         progress(len(found.notes), len(found.notes))
@@ -180,13 +240,6 @@ def load_vault(
         item = parsed[rel]
         notes.extend(item.notes)
         problems.extend(item.problems)
-
-    changed = bool(todo) or set(known) != set(parsed)
-    if cache_path is not None and changed and write_cache:
-        try:
-            write_pickle(cache_path, CACHE_KIND, parsed)
-        except OSError as exc:
-            problems.append(problem(cache_path.name, 0, "cache-corrupt", f"cannot write: {exc}"))
     return VaultData(
         root=root,
         notes=notes,

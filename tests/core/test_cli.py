@@ -198,7 +198,7 @@ def test_parse_cache_reuses_unchanged_files(tmp_path: Path) -> None:
 def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
     cache = tmp_path / "c"
     kgraph.load(VAULT, cache_dir=cache)
-    for f in cache.glob("parse-*.pickle"):
+    for f in cache.glob("parse-*/*.pickle"):
         f.write_bytes(f.read_bytes()[:-20])
     kg = kgraph.load(VAULT, cache_dir=cache)
     assert kg.vault.reparsed == 5
