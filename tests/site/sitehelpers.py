@@ -9,8 +9,8 @@ from typing import Any
 
 from kgraph.config import Config
 from kgraph.graph.build import build_graph
+from kgraph.publish import publish
 from kgraph.site.render import SiteOutput, render_site
-from kgraph.site.write import write_site
 from kgraph.vault.note import Note
 from kgraph.vault.parse import parse_file
 
@@ -78,7 +78,7 @@ def render_folder(vault: Path, tmp: Path, *, cells: Any = None) -> tuple[SiteOut
 
 def build_vault(name: str, tmp: Path, *, cells: Any = None) -> tuple[Path, SiteOutput]:
     output, config = render_vault(name, tmp, cells=cells)
-    write_site(output, config.out)
+    publish(config.out, output.files, output.copies)
     return config.out, output
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sitehelpers import neuron_cells, render_vault
 
+from kgraph.publish import publish
 from kgraph.site.output import SiteOutput
 from kgraph.site.search import build_search_index
-from kgraph.site.write import write_site
 
 
 def test_two_renders_are_identical(tmp_path: Path) -> None:
@@ -25,13 +25,13 @@ def test_two_renders_are_identical(tmp_path: Path) -> None:
 def test_write_skips_unchanged_and_removes_stale(tmp_path: Path) -> None:
     output, config = render_vault("basic", tmp_path)
     out = config.out
-    stats = write_site(output, out)
+    stats = publish(out, output.files, output.copies)
     assert stats.written == len(output.files) + len(output.copies) and stats.removed == 0
     page = out / "neuron/index.html"
     before = page.stat().st_mtime_ns
     (out / "old-page").mkdir()
     (out / "old-page/index.html").write_text("stale")
-    again = write_site(output, out)
+    again = publish(out, output.files, output.copies)
     assert again.written == 0 and again.removed == 1
     assert again.unchanged == stats.written
     assert page.stat().st_mtime_ns == before

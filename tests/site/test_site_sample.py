@@ -9,7 +9,7 @@ import pytest
 from sitehelpers import render_folder
 from sitehtml import Balance, Page, broken_links
 
-from kgraph.site.write import write_site
+from kgraph.publish import publish
 
 SAMPLE = Path(__file__).parent.parent.parent / "notes"
 
@@ -47,7 +47,7 @@ def _outside_requests(out: Path) -> list[str]:
 def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("sample")
     output, config = render_folder(SAMPLE, tmp)
-    write_site(output, config.out)
+    publish(config.out, output.files, output.copies)
     return config.out
 
 
