@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import os
 from pathlib import Path
@@ -20,6 +19,7 @@ import networkx as nx
 
 from kgraph.cache import CacheError, read_pickle, write_pickle
 from kgraph.config import Config
+from kgraph.gcpause import paused_gc
 from kgraph.graph.build import Concept, ConceptGraph, _bulk_edges
 from kgraph.graph.resolve import Resolver
 from kgraph.problems import Problem
@@ -63,16 +63,13 @@ def _file(cache_dir: Path, root: Path) -> Path:
 
 def read_snapshot(cache_dir: Path, root: Path, key: str) -> ConceptGraph | None:
     """The saved graph if it was made from exactly this vault state, else None."""
-    # Unpickling creates a million small objects: the cycle collector only slows it down.
-    gc.disable()
     try:
-        saved_key, graph, concepts, problems, names = read_pickle(
-            _file(cache_dir, root), CACHE_KIND
-        )
+        with paused_gc():  # a million small objects, no garbage cycles among them
+            saved_key, graph, concepts, problems, names = read_pickle(
+                _file(cache_dir, root), CACHE_KIND
+            )
     except (FileNotFoundError, CacheError, OSError, ValueError, TypeError):
         return None
-    finally:
-        gc.enable()
     if saved_key != key:
         return None
     cg = ConceptGraph(graph=graph, concepts=concepts, resolver=Resolver([], []), problems=problems)

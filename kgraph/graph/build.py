@@ -26,6 +26,7 @@ from typing import Any
 
 import networkx as nx
 
+from kgraph.gcpause import paused_gc
 from kgraph.graph.keys import concept_key, fold, loose_key, slugify
 from kgraph.graph.resolve import Resolver
 from kgraph.problems import Problem, problem
@@ -142,6 +143,11 @@ def _unique(values: Sequence[str]) -> tuple[str, ...]:
 
 def build_graph(notes: Sequence[Note], files: Sequence[str]) -> ConceptGraph:
     """Build the concept graph of a vault; `files` lists every vault file incl. attachments."""
+    with paused_gc():
+        return _build_graph(notes, files)
+
+
+def _build_graph(notes: Sequence[Note], files: Sequence[str]) -> ConceptGraph:
     resolver = Resolver(notes, files)
     problems: list[Problem] = []
     grouped: dict[str, list[tuple[int, Note]]] = {}

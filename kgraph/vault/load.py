@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kgraph.cache import CacheError, read_pickle, write_pickle
+from kgraph.gcpause import paused_gc
 from kgraph.problems import Problem, problem
 from kgraph.vault.files import discover
 from kgraph.vault.note import Note
@@ -117,7 +118,10 @@ def parse_buckets(
     if jobs <= 1 or total < PARALLEL_MIN_FILES:
         return [item for task in tasks for item in _parse_bucket(*task)]
     out: list[ParsedFile] = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+    with (
+        paused_gc(),
+        ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool,
+    ):
         for part in pool.map(_parse_bucket, *zip(*tasks, strict=True)):
             out.extend(part)
     return out
