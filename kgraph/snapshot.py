@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import os
 from pathlib import Path
@@ -70,6 +71,8 @@ def read_snapshot(cache_dir: Path, root: Path, key: str) -> ConceptGraph | None:
             )
     except (FileNotFoundError, CacheError, OSError, ValueError, TypeError):
         return None
+    # The graph lives as long as the query: keep the collector from scanning it later.
+    gc.freeze()
     if saved_key != key:
         return None
     cg = ConceptGraph(graph=graph, concepts=concepts, resolver=Resolver([], []), problems=problems)
