@@ -16,6 +16,7 @@ import yaml
 from kgraph.problems import Problem, problem
 from kgraph.vault.frontmatter import FrontmatterLoader
 from kgraph.vault.note import RawNote
+from kgraph.vault.syntax.fences import code_lines
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"PK\x03\x04", "zip archive"),
@@ -213,7 +214,6 @@ _KEY_LINE = re.compile(r"[^\s:#-][^:]*:(\s|$)")
 _RELATION_LINE = re.compile(r"[^\s:][^:]*::?[ \t]*!?\[\[")
 # Real frontmatter is short; a longer block between rules is prose and not worth parsing.
 _MAX_FRONTMATTER_LINES = 400
-_CODE_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 
 
 def _opens_note(block: list[str], glued: bool) -> bool:
@@ -237,17 +237,8 @@ def _opens_note(block: list[str], glued: bool) -> bool:
 
 def _fence_lines(lines: list[str]) -> Iterator[int]:
     """Indexes of lines outside code blocks that end with `---`."""
-    fence: str | None = None
-    for index, line in enumerate(lines):
-        match = _CODE_FENCE.match(line)
-        if match:
-            marker = match.group(1)
-            if fence is None:
-                fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip(" `~\n"):
-                fence = None
-            continue
-        if fence is None and line.rstrip().endswith("---"):
+    for index, line, in_code in code_lines(lines, bare_close=True):
+        if not in_code and line.rstrip().endswith("---"):
             yield index
 
 

@@ -9,6 +9,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 
+from kgraph.vault.syntax.fences import code_lines
 from kgraph.vault.syntax.scan import find_from
 
 _FENCE = re.compile(r"[ \t>]*(`{3,}|~{3,})")
@@ -96,17 +97,9 @@ def _blank_spanning_comments(state: StateCore) -> None:
 def _comment_marks(src: str) -> list[tuple[int, int, int]]:
     """(offset, line start, line end) of each `%%` outside fenced code and backtick spans."""
     marks: list[tuple[int, int, int]] = []
-    fence: str | None = None
     offset = 0
-    for line in src.split("\n"):
-        m = _FENCE.match(line)
-        if m:
-            mark = m.group(1)
-            if fence is None:
-                fence = mark
-            elif mark[0] == fence[0] and len(mark) >= len(fence):
-                fence = None
-        elif fence is None and "%%" in line:
+    for _, line, in_code in code_lines(src.split("\n"), _FENCE):
+        if not in_code and "%%" in line:
             # drop backtick spans so `%%` in inline code is not a marker
             visible = _CODE_SPAN.sub(lambda c: " " * len(c.group(0)), line)
             pos = visible.find("%%")

@@ -12,12 +12,12 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from kgraph.vault.syntax.fences import code_lines
 from kgraph.vault.syntax.scan import find_from, hooks_of
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|(?:mailto|tel|data|javascript):", re.IGNORECASE)
 _WIKI_IN_LINE = re.compile(r"\[\[(?:[^\]\n]|\](?!\]))*\]\]")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
-_FENCE_LINE = re.compile(r" {0,3}(`{3,}|~{3,})")
 
 
 def split_inner(inner: str) -> tuple[str, str | None, str | None]:
@@ -73,18 +73,9 @@ def _protect_table_pipes(state: StateCore) -> None:
     if "[[" not in src or "|" not in src:
         return
     lines = src.split("\n")
-    fence: str | None = None
     changed = False
-    for i, line in enumerate(lines):
-        m = _FENCE_LINE.match(line)
-        if m:
-            mark = m.group(1)
-            if fence is None:
-                fence = mark
-            elif mark[0] == fence[0] and len(mark) >= len(fence):
-                fence = None
-            continue
-        if fence is not None or "[[" not in line or "|" not in line:
+    for i, line, in_code in code_lines(list(lines)):
+        if in_code or "[[" not in line or "|" not in line:
             continue
         outside = _WIKI_IN_LINE.sub("", line)
         if "|" not in outside:
