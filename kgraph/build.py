@@ -51,6 +51,7 @@ class BuildResult:
     )
     figures: list[dict[str, str]] = field(default_factory=list)
     changed_pages: list[str] = field(default_factory=list)
+    fast: bool = False  # applied to the last build in memory (kgraph.hot)
     on_stage: Callable[[str], None] | None = field(default=None, repr=False)
 
     def overlay(self) -> list[dict[str, Any]]:
@@ -189,7 +190,10 @@ class SearchIndexer:
                 return
             self._wanted.clear()
             fresh = self.out.parent / f".{self.out.name}.pagefind-new"
-            self.problems = build_search_index(self.source, fresh)
+            # Shards whose sources did not change are carried over from the live index.
+            self.problems = build_search_index(
+                self.source, fresh, previous=self.out / "pagefind", dirty=set()
+            )
             with self.lock:
                 if fresh.is_dir() and self.out.is_dir():
                     old = self.out.parent / f".{self.out.name}.pagefind-old"
@@ -215,6 +219,11 @@ class Builder:
         # With an indexer (serve), search is rebuilt in the background after each publish.
         self.indexer: SearchIndexer | None = None
         self._snapshot_due: ConceptGraph | None = None
+        self._cell_problems: list[Problem] = []
+        self._search_dirty: set[int] = set()  # search shards whose sources changed
+        self._renderer: Any = None  # the last full render's SiteRenderer
+        self._last: Any = None  # the last full build, for fast edits (kgraph.hot)
+        self.fast_edits = False  # keep the last build in memory and apply edits to it
         self._dirty = False  # state not yet saved (serve saves it when it stops)
         self.on_stage: Callable[[str], None] | None = None  # told each stage as it starts
 
@@ -257,7 +266,16 @@ class Builder:
             self._dirty = False
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
-        """Run every stage; problems are collected, never raised."""
+        """Run every stage; problems are collected, never raised.
+
+        `changed` names the files that changed since the last build (serve): an edit of a
+        note's prose is then applied to the last build in memory instead (kgraph.hot).
+        """
+        if changed and self._last is not None:
+            fast = self._hot(changed)
+            if fast is not None:
+                return fast
+        self._last = None
         config = self.config
         result = BuildResult(
             config=config, problems=list(self.config_problems), on_stage=self.on_stage
@@ -294,7 +312,14 @@ class Builder:
         search_problems: list[Problem] = []
 
         def index(stage: Path) -> None:
-            search_problems.extend(build_search_index(self.search_dir, stage / "pagefind"))
+            search_problems.extend(
+                build_search_index(
+                    self.search_dir,
+                    stage / "pagefind",
+                    previous=config.out / "pagefind",
+                    dirty=self._search_dirty,
+                )
+            )
 
         with result.stage("write"):
             if self.indexer is None:
@@ -329,6 +354,77 @@ class Builder:
             save_state(state_file(config.cache_dir, config.vault), state)
         else:
             self._dirty = True
+        if self.fast_edits:
+            self._remember(result, data, cells, state, site.problems, stats)
+        return result
+
+    def _remember(
+        self,
+        result: BuildResult,
+        data: VaultData,
+        cells: dict[str, Any],
+        state: PageState,
+        site_problems: tuple[Problem, ...],
+        stats: Any,
+    ) -> None:
+        """Keep what a fast edit needs of this full build (serve only)."""
+        from kgraph.hot import LastBuild
+
+        assert result.graph is not None
+        on_pages = {p for found in state.problems.values() for p in found}
+        self._last = LastBuild(
+            data=data,
+            cg=result.graph,
+            cells=cells,
+            renderer=self._renderer,
+            state=state,
+            cell_problems=list(self._cell_problems),
+            site_problems=set(site_problems) - on_pages,
+            cells_counts=dict(result.cells),
+            figures=list(result.figures),
+            pages_total=stats.written + stats.unchanged,
+        )
+
+    def _hot(self, changed: set[Path]) -> BuildResult | None:
+        """A fast edit (kgraph.hot) as a build result, or None when a full build is needed."""
+        from kgraph.hot import try_hot_edit
+        from kgraph.site.search import update_sources
+
+        last = self._last
+        started = time.perf_counter()
+        edit = try_hot_edit(last, self.config, changed, self.config.out)
+        if edit is None:
+            return None
+        result = BuildResult(
+            config=self.config,
+            graph=last.cg,
+            problems=[*self.config_problems, *edit.problems],
+            notes=len(last.data.notes),
+            on_stage=self.on_stage,
+            fast=True,
+        )
+        counts = last.cells_counts
+        result.cells = {
+            "executed": 0,
+            "cached": counts["executed"] + counts["cached"],
+            "failed": counts["failed"],
+        }
+        result.pages = {
+            "written": edit.written,
+            "unchanged": last.pages_total - edit.written,
+            "removed": 0,
+            "rendered": edit.rendered,
+        }
+        result.figures = list(last.figures)
+        result.changed_pages = edit.changed_pages
+        result.timings = dict(edit.timings)
+        if edit.changed_pages:
+            update_sources(self.search_dir, edit.files, last.state.owners, gone=())
+            if self.indexer is not None:
+                self.indexer.request()
+        self._snapshot_due = last.cg
+        self._dirty = True
+        result.timings["total"] = round(time.perf_counter() - started, 4)
         return result
 
     def _render(
@@ -351,8 +447,17 @@ class Builder:
         todo, indexes = pages_to_render(old, new_global, sigs, cg)
         if not (config.out / MARKER).is_file() or not self.search_dir.is_dir():
             todo, indexes = None, True  # no previous site (or search sources) to keep
+        from kgraph.site.render import site_renderer
+
+        self._renderer = site_renderer(cg, config, cells=cells)
         site = render_parallel(
-            cg, config, cells=cells, only=todo, jobs=config.jobs, index_pages=indexes
+            cg,
+            config,
+            cells=cells,
+            only=todo,
+            jobs=config.jobs,
+            index_pages=indexes,
+            renderer=self._renderer,
         )
         pages = assign_pages(cg)
         owners = {page: key for key, page in pages.items()}
@@ -360,7 +465,7 @@ class Builder:
 
         self.search_dir.mkdir(parents=True, exist_ok=True)
         gone = set(old.owners) - set(owners) if todo is not None else None
-        update_sources(self.search_dir, site.files, owners, gone)
+        self._search_dirty = update_sources(self.search_dir, site.files, owners, gone)
         state = PageState(
             global_key=new_global, face=sigs.face, full=sigs.full, figures=sigs.figures
         )
@@ -416,6 +521,7 @@ class Builder:
             memory_mb=self.config.cell_memory_mb,
         )
         self._owner = outcome.owner
+        self._cell_problems = list(outcome.problems)
         result.cells = outcome.counts
         result.problems.extend(outcome.problems)
         return outcome.results

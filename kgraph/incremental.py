@@ -1,8 +1,8 @@
 """Which pages a build must render again, decided from content signatures.
 
 Every concept gets two signatures: its face (what other pages show of it: title, slug,
-kind, names, tags, dates, its edges in and out with their context sentences) and its
-full signature (the face plus its notes' content and its cells' results). Each page
+kind, names, tags, dates, which edges go in and out) and its full signature (the face
+plus its edges' lines and context sentences, its notes' content and its cells' results). Each page
 records the concepts it showed. A page is rendered again when its own concept's full
 signature changed, when a concept it showed changed its face, when a concept it
 transcludes changed at all, when templates, assets, settings or kgraph itself changed,
@@ -96,87 +96,109 @@ def signatures(
     cg: ConceptGraph, file_digests: Mapping[str, str], cells: Mapping[str, Any]
 ) -> Signatures:
     """Digests of every concept, split into what neighbours show and what only it shows."""
-    graph = cg.graph
     face: dict[str, str] = {}
     full: dict[str, str] = {}
     figures: dict[str, str] = {}
-    for key, concept in cg.concepts.items():
-        edges_out: list[tuple[Any, ...]] = []
-        edges_in: list[tuple[Any, ...]] = []
-        if key in graph:
-            edges_out = sorted(
-                (v, k, d.get("line"), d.get("subpath"), d.get("context"))
-                for _, v, k, d in graph.out_edges(key, keys=True, data=True)
-            )
-            edges_in = sorted(
-                (u, k, d.get("line"), d.get("subpath"), d.get("context"))
-                for u, _, k, d in graph.in_edges(key, keys=True, data=True)
-            )
-        dates = sorted(n.date or "" for n in concept.notes)
-        face[key] = _digest(
-            [
-                key,
-                concept.title,
-                concept.kind,
-                concept.slug,
-                list(concept.aliases),
-                list(concept.tags),
-                dates,
-                edges_out,
-                edges_in,
-            ]
-        )
-        notes = [
-            (n.path, n.index, file_digests.get(n.path, ""), n.title, n.date) for n in concept.notes
-        ]
-        runs = []
-        for n in concept.notes:
-            for r in cells.get(f"{n.path}#{n.index}", ()):
-                figs = [(f.label, f.caption, f.number, str(f.svg)) for f in r.figures]
-                runs.append((r.index, r.key, r.status, r.stale, r.stdout, r.error, figs))
-        full[key] = _digest([face[key], notes, runs])
-        if runs:
-            figures[key] = _digest(runs)
+    for key in cg.concepts:
+        face[key], full[key], figs = concept_signature(cg, key, file_digests, cells)
+        if figs is not None:
+            figures[key] = figs
     return Signatures(face, full, figures)
 
 
-def embedded(cg: ConceptGraph, key: str, depth: int = 3) -> set[str]:
-    """Concepts whose content a page transcludes: `embeds` edges, followed `depth` deep."""
+def concept_signature(
+    cg: ConceptGraph, key: str, file_digests: Mapping[str, str], cells: Mapping[str, Any]
+) -> tuple[str, str, str | None]:
+    """(face, full, figures or None) of one concept; see `Signatures`."""
+    graph = cg.graph
+    concept = cg.concepts[key]
+    edges_out: list[tuple[Any, ...]] = []
+    edges_in: list[tuple[Any, ...]] = []
+    if key in graph:
+        edges_out = sorted(
+            (v, k, d.get("line"), d.get("subpath"), d.get("context"))
+            for _, v, k, d in graph.out_edges(key, keys=True, data=True)
+        )
+        edges_in = sorted(
+            (u, k, d.get("line"), d.get("subpath"), d.get("context"))
+            for u, _, k, d in graph.in_edges(key, keys=True, data=True)
+        )
+    dates = sorted(n.date or "" for n in concept.notes)
+    # Other pages show a concept's edges (local graphs, counts) but not their lines or
+    # context sentences: those only its own page and its neighbours' pages show.
+    face = _digest(
+        [
+            key,
+            concept.title,
+            concept.kind,
+            concept.slug,
+            list(concept.aliases),
+            list(concept.tags),
+            dates,
+            [e[:2] for e in edges_out],
+            [e[:2] for e in edges_in],
+        ]
+    )
+    notes = [
+        (n.path, n.index, file_digests.get(n.path, ""), n.title, n.date) for n in concept.notes
+    ]
+    runs = []
+    for n in concept.notes:
+        for r in cells.get(f"{n.path}#{n.index}", ()):
+            figs = [(f.label, f.caption, f.number, str(f.svg)) for f in r.figures]
+            runs.append((r.index, r.key, r.status, r.stale, r.stdout, r.error, figs))
+    full = _digest([face, edges_out, edges_in, notes, runs])
+    return face, full, (_digest(runs) if runs else None)
+
+
+def embedders(cg: ConceptGraph, targets: Iterable[str], depth: int = 3) -> set[str]:
+    """Concepts whose pages transclude one of `targets`, through at most `depth` embeds."""
     graph = cg.graph
     found: set[str] = set()
-    frontier = {key}
+    frontier = {t for t in targets if t in graph}
     for _ in range(depth):
         nxt = set()
         for node in frontier:
-            if node in graph:
-                for _, v, rel in graph.out_edges(node, keys=True):
-                    if rel == "embeds" and v not in found:
-                        nxt.add(v)
+            for u, _, rel in graph.in_edges(node, keys=True):
+                if rel == "embeds" and u not in found:
+                    nxt.add(u)
         found |= nxt
         frontier = nxt
     return found
+
+
+def home_key(keys: Iterable[str]) -> str | None:
+    """The concept the home page shows the body of, if any."""
+    from kgraph.site.render import HOME_KEYS
+
+    present = set(keys)
+    return next((k for k in HOME_KEYS if k in present), None)
 
 
 def pages_to_render(
     old: PageState, new_global: str, new: Signatures, cg: ConceptGraph
 ) -> tuple[frozenset[str] | None, bool]:
     """Concept keys whose pages must be rendered (None: all), and whether the index pages
-    (home, A-Z, tags, wanted, figures, graph) must be: only when some concept's face or
-    figures changed, since those pages show nothing else of a concept."""
+    (home, A-Z, tags, wanted, figures, graph) must be: when some concept's face or figures
+    changed, since those pages show nothing else of a concept, or the home note changed."""
     if not old.global_key or old.global_key != new_global:
         return None, True
     gone = set(old.full) - set(new.full)
     dirty_face = {k for k, sig in new.face.items() if old.face.get(k) != sig} | gone
-    indexes = bool(dirty_face) or old.figures != new.figures
     dirty_full = {k for k, sig in new.full.items() if old.full.get(k) != sig} | gone
+    embedding = embedders(cg, dirty_full) if dirty_full else set()
+    home = home_key(new.full)
+    indexes = (
+        bool(dirty_face)
+        or old.figures != new.figures
+        or (home is not None and (home in dirty_full or home in embedding))
+    )
     rendered_before = set(old.owners.values())
     todo = {k for k in new.full if k in dirty_full or k not in rendered_before}
     for page, owner in old.owners.items():
         if owner not in new.full or owner in todo:
             continue
-        if not old.shows.get(page, frozenset()).isdisjoint(dirty_face) or (
-            dirty_full and not embedded(cg, owner).isdisjoint(dirty_full)
-        ):
+        if owner in embedding or not old.shows.get(page, frozenset()).isdisjoint(dirty_face):
             todo.add(owner)
     return frozenset(todo), indexes
 

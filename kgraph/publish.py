@@ -219,3 +219,22 @@ def swap(stage: Path, out: Path) -> None:
         os.replace(out, prev)
     os.replace(stage, out)
     shutil.rmtree(prev, ignore_errors=True)
+
+
+def update_files(
+    out: Path, files: Mapping[str, bytes], copies: Mapping[str, Path] = {}
+) -> tuple[str, ...]:
+    """Write just these files into a published site, in place, where their bytes differ;
+    return the paths written. For the dev server's edits, which know what they touched."""
+    write = {
+        rel: data
+        for rel, data in files.items()
+        if (dest := _inside(out, rel)) is not None and not _same_bytes(dest, data)
+    }
+    copy = {
+        rel: src
+        for rel, src in copies.items()
+        if (dest := _inside(out, rel)) is not None and src.is_file() and not _same_file(dest, src)
+    }
+    _update_in_place(out, write, copy, ())
+    return tuple(sorted({*write, *copy}))

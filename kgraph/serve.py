@@ -244,6 +244,7 @@ def serve(
 
     builder = Builder.for_vault(vault, out, execute=execute, jobs=jobs)
     builder.indexer = SearchIndexer(builder.search_dir, builder.config.out)
+    builder.fast_edits = True
     out_dir = builder.config.out.resolve()
     cache_dir = builder.config.cache_dir.resolve()
 

@@ -95,6 +95,10 @@ class SiteContext:
             found = self._anchors[key] = frozenset(ids)
         return found
 
+    def new_page(self, page: str) -> None:
+        """Forget what an earlier render of `page` numbered (a reused context renders again)."""
+        self._embeds.pop(page, None)
+
     def next_embed(self, page: str) -> int:
         """A running number of transclusions on `page` (for unique id prefixes)."""
         self._embeds[page] = self._embeds.get(page, 0) + 1

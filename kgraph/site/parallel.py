@@ -14,18 +14,18 @@ from typing import Any
 
 from kgraph.config import Config
 from kgraph.site.output import SiteOutput
-from kgraph.site.render import render_site
+from kgraph.site.render import SiteRenderer, render_site
 
 # Below this many pages a process pool costs more than it saves.
 PARALLEL_MIN_PAGES = 400
 
-_shared: tuple[Any, Config, Any] | None = None
+_shared: tuple[Any, Config, Any, SiteRenderer | None] | None = None
 
 
 def _render_chunk(keys: frozenset[str]) -> SiteOutput:
     assert _shared is not None
-    cg, config, cells = _shared
-    return render_site(cg, config, cells=cells, only=keys, index_pages=False)
+    cg, config, cells, renderer = _shared
+    return render_site(cg, config, cells=cells, only=keys, index_pages=False, renderer=renderer)
 
 
 def render_parallel(
@@ -36,23 +36,34 @@ def render_parallel(
     only: frozenset[str] | None = None,
     jobs: int = 1,
     index_pages: bool = True,
+    renderer: SiteRenderer | None = None,
 ) -> SiteOutput:
     """Same result as `render_site(cg, config, cells=cells, only=only, index_pages=...)`,
-    on `jobs` processes."""
+    on `jobs` processes. Forked workers inherit `renderer`'s shared state instead of
+    computing it again."""
     keys = sorted(k for k, c in cg.concepts.items() if c.kind != "figure")
     if only is not None:
         keys = [k for k in keys if k in only]
     if jobs <= 1 or len(keys) < PARALLEL_MIN_PAGES or sys.platform != "linux":
-        return render_site(cg, config, cells=cells, only=only, index_pages=index_pages)
+        return render_site(
+            cg, config, cells=cells, only=only, index_pages=index_pages, renderer=renderer
+        )
     global _shared
-    _shared = (cg, config, cells)
+    _shared = (cg, config, cells, renderer)
     size = max(50, len(keys) // (jobs * 6))
     chunks = [frozenset(keys[i : i + size]) for i in range(0, len(keys), size)]
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             futures = [pool.submit(_render_chunk, chunk) for chunk in chunks]
-            index = render_site(cg, config, cells=cells, only=frozenset(), index_pages=index_pages)
+            index = render_site(
+                cg,
+                config,
+                cells=cells,
+                only=frozenset(),
+                index_pages=index_pages,
+                renderer=renderer,
+            )
             parts = [f.result() for f in futures]
     finally:
         _shared = None

@@ -442,6 +442,17 @@ def _render(env: jinja2.Environment, config: Config, page: _Page, ctx: SiteConte
         return b""
 
 
+def site_renderer(
+    cg: ConceptGraphLike,
+    config: Config,
+    *,
+    cells: Mapping[str, Sequence[CellResultLike]] | None = None,
+) -> SiteRenderer:
+    """What every page of one site shares, computed once (reusable while the graph is)."""
+    env = make_environment(config.templates)
+    return SiteRenderer(SiteContext(cg, config, env, cells))
+
+
 def render_site(
     cg: ConceptGraphLike,
     config: Config,
@@ -449,15 +460,18 @@ def render_site(
     cells: Mapping[str, Sequence[CellResultLike]] | None = None,
     only: frozenset[str] | None = None,
     index_pages: bool = True,
+    renderer: SiteRenderer | None = None,
 ) -> SiteOutput:
     """Render every page (or, with `only`, just those concept pages) into memory.
 
     `index_pages=False` leaves out home, indexes, graph, search, 404 and assets, for
-    renders split over several processes.
+    renders split over several processes. A `renderer` made by `site_renderer` for this
+    graph is reused instead of computing its shared state again.
     """
-    env = make_environment(config.templates)
-    ctx = SiteContext(cg, config, env, cells)
-    site = SiteRenderer(ctx)
+    site = renderer if renderer is not None else site_renderer(cg, config, cells=cells)
+    ctx = site.ctx
+    env = ctx.env
+    first_problem = len(ctx.problems)
     files: dict[str, bytes] = {}
     deps: dict[str, frozenset[str]] = {}
 
@@ -469,11 +483,13 @@ def render_site(
 
     for key in sorted(ctx.pages):
         if only is None or key in only:
+            ctx.new_page(ctx.pages[key])
             before = len(ctx.problems)
             page = site.concept_page(key)
             emit(page)
             page_problems[page.path] = tuple(ctx.problems[before:])
     if index_pages:
+        ctx.new_page("index.html")
         emit(site.home_page())
         emit(site.all_page())
         for tag_page in site.tag_pages():
@@ -489,7 +505,7 @@ def render_site(
         for asset in sorted(ASSETS.rglob("*")):
             if asset.is_file():
                 ctx.copies["_kgraph/" + asset.relative_to(ASSETS).as_posix()] = asset
-    problems = tuple(sorted(set(ctx.problems)))
+    problems = tuple(sorted(set(ctx.problems[first_problem:])))
     return SiteOutput(
         files=files,
         copies=dict(sorted(ctx.copies.items())),
