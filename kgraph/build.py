@@ -224,6 +224,8 @@ class Builder:
         self._renderer: Any = None  # the last full render's SiteRenderer
         self._last: Any = None  # the last full build, for fast edits (kgraph.hot)
         self.fast_edits = False  # keep the last build in memory and apply edits to it
+        # The vault's fingerprint taken before this build read it (the snapshot's key).
+        self.vault_key: str | None = None
         self._dirty = False  # state not yet saved (serve saves it when it stops)
         self.on_stage: Callable[[str], None] | None = None  # told each stage as it starts
 
@@ -277,6 +279,11 @@ class Builder:
                 return fast
         self._last = None
         config = self.config
+        vault_key, self.vault_key = self.vault_key, None
+        if vault_key is None and self.indexer is None:
+            from kgraph.snapshot import fingerprint, settings_key
+
+            vault_key = fingerprint(config.vault, config.ignore, settings_key(config))
         result = BuildResult(
             config=config, problems=list(self.config_problems), on_stage=self.on_stage
         )
@@ -346,7 +353,11 @@ class Builder:
         self._collect_figures(result, site.copies, cells)
         if stats.written or stats.removed or result.cells["executed"]:
             if self.indexer is None:
-                self._save_snapshot(cg)
+                from kgraph.background import detached
+
+                # Keyed by the vault as it was before this build read it, so a note
+                # saved meanwhile makes the snapshot stale, never wrongly current.
+                detached(self._save_snapshot, cg, vault_key)
             else:
                 self._snapshot_due = cg  # serve saves it once, when it stops
         self._state = state
@@ -500,12 +511,13 @@ class Builder:
         self._rendered = len(site.dependencies)
         return site, keep, state
 
-    def _save_snapshot(self, cg: ConceptGraph) -> None:
+    def _save_snapshot(self, cg: ConceptGraph, key: str | None = None) -> None:
         """Let `kgraph query` answer from this build's graph, figures included."""
         from kgraph.snapshot import fingerprint, settings_key, write_snapshot
 
         config = self.config
-        key = fingerprint(config.vault, config.ignore, settings_key(config))
+        if key is None:
+            key = fingerprint(config.vault, config.ignore, settings_key(config))
         write_snapshot(config.cache_dir, config.vault, key, cg)
 
     def _execute(self, cg: ConceptGraph, result: BuildResult) -> dict[str, Any]:
@@ -558,20 +570,31 @@ def build(
     """The `kgraph build` verb: exit 0 on success, 1 on errors (or warnings with strict)."""
     config, config_problems = load_config(vault, out, execute=execute, jobs=jobs, base_url=base_url)
     started = time.perf_counter()
+    from kgraph import noop
     from kgraph.publish import NotASite, check_output
 
     try:
         check_output(config.out)  # before any work: refuse a folder we must not replace
         with build_lock(config.cache_dir):
-            builder = Builder(config, config_problems)
-            with stage_progress(enabled=not quiet and sys.stdout.isatty()) as on_stage:
-                builder.on_stage = on_stage
-                result = builder.build()
+            key, vault_key = noop.inputs_key(config)  # before reading: edits change it
+            same = noop.unchanged_report(config, key)
+            if same is None:
+                builder = Builder(config, config_problems)
+                builder.vault_key = vault_key
+                with stage_progress(enabled=not quiet and sys.stdout.isatty()) as on_stage:
+                    builder.on_stage = on_stage
+                    result = builder.build()
     except (BuildLocked, NotASite) as exc:
         print(f"kgraph: error: {exc}", file=sys.stderr)
         return 1
-    result.timings["total"] = round(time.perf_counter() - started, 4)
-    report = result.report()
+    if same is not None:
+        report = same
+        result = BuildResult(config=config, problems=[Problem(**w) for w in report["warnings"]])
+        report["timings"] = {"total": round(time.perf_counter() - started, 4)}
+    else:
+        result.timings["total"] = round(time.perf_counter() - started, 4)
+        report = result.report()
+        noop.remember(config, key, report)
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
         report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -36,6 +37,10 @@ def _previous(out: Path) -> Path:
     return out.parent / f".{out.name}.previous"
 
 
+def _trash(out: Path) -> Path:
+    return out.parent / f".{out.name}.trash-{os.getpid()}-{time.monotonic_ns()}"
+
+
 def recover(out: Path) -> None:
     """Finish or undo a swap that a killed build left half done; drop stale staging."""
     prev = _previous(out)
@@ -45,38 +50,52 @@ def recover(out: Path) -> None:
         else:
             os.replace(prev, out)
     shutil.rmtree(_staging(out), ignore_errors=True)
+    # Old sites a background deletion did not finish (a rebooted machine, say).
+    for old in out.parent.glob(f".{out.name}.trash-*"):
+        pid = old.name.split("-")[-2]
+        if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _existing(out: Path) -> dict[str, Path]:
+    """Every file of the published site (generated folders aside), by relative path."""
     found: dict[str, Path] = {}
     if not out.is_dir():
         return found
-    for dirpath, dirnames, filenames in os.walk(out):
-        rel_dir = os.path.relpath(dirpath, out)
-        if rel_dir == ".":
-            dirnames[:] = [d for d in dirnames if d not in GENERATED_DIRS]
-            rel_dir = ""
-        for name in filenames:
-            rel = f"{rel_dir}/{name}" if rel_dir else name
-            found[rel.replace(os.sep, "/")] = Path(dirpath) / name
+    # Plain strings and scandir: ten thousand Path objects and relpath calls cost seconds.
+    stack: list[tuple[str, str]] = [(str(out), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if prefix or entry.name not in GENERATED_DIRS:
+                    stack.append((entry.path, rel + "/"))
+            else:
+                found[rel] = Path(entry.path)
     return found
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
     try:
-        if path.stat().st_size != len(data):
+        if os.stat(path).st_size != len(data):
             return False
-        return path.read_bytes() == data
+        with open(path, "rb") as fh:
+            return fh.read() == data
     except OSError:
         return False
 
 
 def _same_file(a: Path, b: Path) -> bool:
     try:
-        sa, sb = a.stat(), b.stat()
-        if sa.st_size != sb.st_size:
+        if os.stat(a).st_size != os.stat(b).st_size:
             return False
-        return a.read_bytes() == b.read_bytes()
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            return fa.read() == fb.read()
     except OSError:
         return False
 
@@ -164,13 +183,18 @@ def publish(
     stage = _staging(out)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
+    made: set[str] = set()
+    base = str(stage)
     for rel in sorted(unchanged):
-        dest = stage / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in made:
+            os.makedirs(os.path.join(base, folder), exist_ok=True)
+            made.add(folder)
+        linked = os.path.join(base, rel)
         try:
-            os.link(existing[rel], dest)
+            os.link(existing[rel], linked)
         except OSError:  # file systems without hard links: copy, keeping the mtime
-            shutil.copy2(existing[rel], dest)
+            shutil.copy2(existing[rel], linked)
     if before_swap is None:
         # Nothing regenerates them before the swap: carry them over as they are (under
         # the lock of whoever replaces them in the background).
@@ -212,13 +236,22 @@ def _update_in_place(
 
 
 def swap(stage: Path, out: Path) -> None:
-    """Replace `out` by `stage` with two renames; `recover` completes an interrupted swap."""
+    """Replace `out` by `stage` with two renames; `recover` completes an interrupted swap.
+
+    The old site is renamed out of the way and deleted in the background: removing ten
+    thousand files takes seconds that nobody needs to wait for.
+    """
+    from kgraph.background import detached
+
     prev = _previous(out)
     shutil.rmtree(prev, ignore_errors=True)
     if out.exists():
         os.replace(out, prev)
     os.replace(stage, out)
-    shutil.rmtree(prev, ignore_errors=True)
+    if prev.exists():
+        trash = _trash(out)
+        os.replace(prev, trash)
+        detached(shutil.rmtree, trash, True)
 
 
 def update_files(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 import networkx as nx
@@ -17,21 +16,46 @@ LOCAL_EDGES = 80
 
 
 class Neighbourhoods:
-    """Undirected adjacency of the concept graph computed once; answers local views cheaply."""
+    """Undirected views of the concept graph around one node, each computed on first use.
+
+    Nothing is computed for the whole graph up front, so rendering a single page of a
+    large vault costs only its own neighbourhood.
+    """
 
     def __init__(self, graph: nx.MultiDiGraph, keep: Iterable[str]) -> None:
         self.keep = set(keep)
+        self._succ = graph._succ
+        self._pred = graph._pred
         self._memo: dict[
             str, tuple[list[str], list[tuple[str, str]], list[tuple[str, str, str]]]
         ] = {}
-        self.adj: dict[str, set[str]] = defaultdict(set)
-        self.edges: dict[str, list[tuple[str, str]]] = defaultdict(list)  # u -> (v, relation)
-        for u, v, rel in graph.edges(keys=True):
-            if u == v or u not in self.keep or v not in self.keep:
-                continue
-            self.adj[u].add(v)
-            self.adj[v].add(u)
-            self.edges[u].append((v, str(rel)))
+        self._adj: dict[str, set[str]] = {}
+        self._edges: dict[str, list[tuple[str, str]]] = {}
+
+    def adj(self, node: str) -> set[str]:
+        """Kept nodes joined to `node` by an edge either way (no self-loops)."""
+        found = self._adj.get(node)
+        if found is None:
+            found = set()
+            if node in self.keep and node in self._succ:
+                keep = self.keep
+                found.update(v for v in self._succ[node] if v != node and v in keep)
+                found.update(u for u in self._pred[node] if u != node and u in keep)
+            self._adj[node] = found
+        return found
+
+    def edges(self, node: str) -> list[tuple[str, str]]:
+        """(target, relation) of each edge out of `node` between kept nodes, in graph order."""
+        found = self._edges.get(node)
+        if found is None:
+            found = []
+            if node in self.keep and node in self._succ:
+                keep = self.keep
+                for v, keydict in self._succ[node].items():
+                    if v != node and v in keep:
+                        found.extend((v, str(rel)) for rel in keydict)
+            self._edges[node] = found
+        return found
 
     def local(
         self, key: str
@@ -39,12 +63,12 @@ class Neighbourhoods:
         """(ring-1 nodes, ring-2 (node, parent) pairs, edges (u, v, relation)) around `key`."""
         if key in self._memo:
             return self._memo[key]
-        ring1 = sorted(self.adj.get(key, ()))[:LOCAL_RING1]
+        ring1 = sorted(self.adj(key))[:LOCAL_RING1]
         inner = {key, *ring1}
         seen = set(inner)
         ring2: list[tuple[str, str]] = []
         for parent in ring1:
-            for other in sorted(self.adj.get(parent, ())):
+            for other in sorted(self.adj(parent)):
                 if len(ring2) >= LOCAL_RING2:
                     break
                 if other not in seen:
@@ -53,11 +77,11 @@ class Neighbourhoods:
         # One line per pair, and none between two outer nodes: the picture stays legible.
         pairs: dict[tuple[str, str], str] = {}
         for u in sorted(inner):
-            for v, rel in self.edges.get(u, ()):
+            for v, rel in self.edges(u):
                 if v in seen and (u, v) not in pairs:
                     pairs[(u, v)] = rel
         for v, _parent in ring2:
-            for u, rel in self.edges.get(v, ()):
+            for u, rel in self.edges(v):
                 if u in inner and (v, u) not in pairs:
                     pairs[(v, u)] = rel
         edges = sorted((u, v, rel) for (u, v), rel in pairs.items())[:LOCAL_EDGES]

@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +74,28 @@ class SiteRenderer:
         self.cg = ctx.cg
         self.graph = ctx.cg.graph
         self.hood = Neighbourhoods(self.graph, ctx.pages)
-        self.tags = self._collect_tags()
         self.svgs = FigureSvgs(ctx.copies)
-        self.dates: dict[str, str] = {
+
+    # What only some pages need is computed on first use: a single page stays cheap.
+    @cached_property
+    def tags(self) -> dict[str, list[str]]:
+        """Every tag and tag prefix, with the concepts carrying it, by title."""
+        return self._collect_tags()
+
+    @cached_property
+    def tag_names(self) -> frozenset[str]:
+        names: set[str] = set()
+        for key, concept in self.cg.concepts.items():
+            if concept.tags and key in self.ctx.pages:
+                for tag in concept.tags:
+                    parts = str(tag).strip("#/ ").split("/")
+                    names.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        names.discard("")
+        return frozenset(names)
+
+    @cached_property
+    def dates(self) -> dict[str, str]:
+        return {
             key: max((n.date for n in c.notes if n.date), default="")
             for key, c in self.cg.concepts.items()
         }
@@ -126,7 +146,7 @@ class SiteRenderer:
 
     def tag_url(self, page: str, tag: str) -> str | None:
         tag = tag.strip("#/ ")
-        return relative_url(page, self.tag_path(tag)) if tag in self.tags else None
+        return relative_url(page, self.tag_path(tag)) if tag in self.tag_names else None
 
     def finish_body(
         self, rendered: str, page: str, taken: set[str], svg_prefix: str

@@ -154,8 +154,10 @@ def test_failing_cell_fails_alone_and_keeps_last_good_figure(vault: Path) -> Non
     assert "NameError" in beta and "undefined_name" in beta
     assert "stale" in beta.lower()  # the last good figure stays, marked stale
     assert (out / "alpha" / "index.html").is_file()
-    code, _ = build(vault, "--strict")
+    code, again = build(vault, "--strict")
     assert code == 1
+    # A build with failed cells is never taken for a no-op: the vault is read again.
+    assert "read" in again["timings"] and again["cells"]["failed"] == 1
 
 
 def test_no_exec_uses_cache_and_marks_the_rest(vault: Path) -> None:

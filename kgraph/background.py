@@ -1,0 +1,54 @@
+"""Work whose result nobody waits for (deleting an old site, saving a query snapshot).
+
+A command line build prints its summary and exits as soon as the site is in place; such
+work then finishes in a detached process instead of holding the user up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def detached(fn: Callable[..., Any], *args: Any) -> None:
+    """Run `fn(*args)` in a detached grandchild process (Linux), else right here."""
+    if sys.platform != "linux" or os.environ.get("KGRAPH_NO_BACKGROUND"):
+        fn(*args)
+        return
+    try:
+        child = os.fork()
+    except OSError:
+        fn(*args)
+        return
+    if child:
+        os.waitpid(child, 0)  # the middle process exits at once: no zombie is left
+        return
+    # The middle process: fork the worker and leave, so init adopts it.
+    try:
+        if os.fork() == 0:
+            try:
+                _detach()
+                fn(*args)
+            finally:
+                os._exit(0)
+    finally:
+        os._exit(0)
+
+
+def _detach() -> None:
+    """Own session; no inherited descriptors: a caller reading our output must not wait
+    for this process, and the build lock must not outlive the build."""
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, _max_fd())
+
+
+def _max_fd() -> int:
+    try:
+        return min(os.sysconf("SC_OPEN_MAX"), 1 << 16)
+    except (ValueError, OSError):
+        return 1 << 12

@@ -1,0 +1,119 @@
+"""Recognising a build with nothing to do, before reading a single note.
+
+A build's inputs are the vault's files, the settings, the templates and assets, and the
+versions of kgraph, Python, numpy and matplotlib. After each build, a digest of them
+(file paths, sizes and mtimes; template bytes) is kept with the build's report. When the
+next build finds the same digest and the published site still in place, the vault is
+unchanged: it reports the same problems and writes nothing, in a fraction of a second.
+A build whose cells failed is never skipped: they run again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from kgraph.config import Config
+
+KIND = "kgraph-last-build-v1"
+
+
+def _versions() -> list[str]:
+    found = [sys.version]
+    for name in ("numpy", "matplotlib"):
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} -")
+    return found
+
+
+def inputs_key(config: Config) -> tuple[str, str]:
+    """Digest of everything a build reads (files by path, size and mtime), and the vault
+    fingerprint alone (the key of the query snapshot the build leaves)."""
+    from kgraph.incremental import global_key
+    from kgraph.snapshot import fingerprint, settings_key
+
+    vault = fingerprint(config.vault, config.ignore, settings_key(config))
+    h = hashlib.blake2b(digest_size=16)
+    for part in (
+        vault,
+        global_key(config, executed=config.execute),
+        str(config.out.resolve()),
+        json.dumps([config.cell_timeout, config.cell_memory_mb, _versions()], default=str),
+    ):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest(), vault
+
+
+def _caches(config: Config) -> list[str]:
+    """Size and mtime of the build's own cache files: one changed by anything but a build
+    (a damaged or replaced cache) must be read, checked and reported by a real build."""
+    from kgraph.incremental import state_file
+
+    vault_id = hashlib.blake2b(str(config.vault).encode(), digest_size=8).hexdigest()
+    paths = [state_file(config.cache_dir, config.vault)]
+    folder = config.cache_dir / f"parse-{vault_id}"
+    with contextlib.suppress(OSError):
+        paths.extend(sorted(folder.iterdir()))
+    found = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            found.append(f"{path.name} -")
+            continue
+        found.append(f"{path.name} {st.st_size} {st.st_mtime_ns}")
+    return found
+
+
+def _file(config: Config) -> Path:
+    vault_id = hashlib.blake2b(str(config.vault).encode(), digest_size=8).hexdigest()
+    return config.cache_dir / f"last-build-{vault_id}.json"
+
+
+def unchanged_report(config: Config, key: str) -> dict[str, Any] | None:
+    """The last build's report, as a build that changed nothing reports it; or None when
+    something changed (or the last build is unknown, or its cells failed)."""
+    from kgraph.publish import MARKER
+
+    try:
+        saved = json.loads(_file(config).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or saved.get("kind") != KIND or saved.get("key") != key:
+        return None
+    if saved.get("caches") != _caches(config):
+        return None
+    report = saved.get("report")
+    if not isinstance(report, dict) or not (config.out / MARKER).is_file():
+        return None
+    try:
+        cells, pages = report["cells"], report["pages"]
+        if cells["failed"]:
+            return None
+        total = pages["written"] + pages["unchanged"]
+        ran = cells["executed"] + cells["cached"]
+        report["cells"] = {"executed": 0, "cached": ran, "failed": 0}
+        report["pages"] = {"written": 0, "unchanged": total, "removed": 0, "rendered": 0}
+    except (KeyError, TypeError):
+        return None
+    report["timings"] = {}
+    return report
+
+
+def remember(config: Config, key: str, report: dict[str, Any]) -> None:
+    """Keep the inputs' digest and the report of the build that just finished."""
+    path = _file(config)
+    tmp = path.with_name(path.name + ".tmp")
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"kind": KIND, "key": key, "caches": _caches(config), "report": report}
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        tmp.replace(path)

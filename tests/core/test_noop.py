@@ -1,0 +1,73 @@
+"""A build with nothing to do is recognised before reading any note, and only then."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.core.test_incremental import build, make_vault, snapshot
+
+
+def skipped(report: dict) -> bool:
+    # A recognised no-op reads nothing, so it has no stage times.
+    return set(report["timings"]) == {"total"}
+
+
+def test_unchanged_vault_is_a_noop_with_the_same_report(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    first = build(vault, out)
+    assert not skipped(first)
+    before = snapshot(out)
+    second = build(vault, out)
+    assert skipped(second)
+    assert second["warnings"] == first["warnings"] and second["warnings"]
+    assert second["pages"] == {
+        "written": 0,
+        "unchanged": first["pages"]["written"] + first["pages"]["unchanged"],
+        "removed": 0,
+        "rendered": 0,
+    }
+    assert (second["notes"], second["edges"]) == (first["notes"], first["edges"])
+    assert snapshot(out) == before
+
+
+def test_touched_or_edited_files_take_a_real_build(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    note = vault / "F.md"
+    st = note.stat()
+    os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    touched = build(vault, out)
+    assert not skipped(touched) and touched["pages"]["written"] == 0
+    assert skipped(build(vault, out))
+    note.write_text(note.read_text() + "\nMore.\n")
+    edited = build(vault, out)
+    assert not skipped(edited) and edited["pages"]["written"] == 1
+
+
+def test_templates_settings_and_a_missing_site_take_a_real_build(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    (vault / "kgraph.yaml").write_text("title: Another title\n")
+    retitled = build(vault, out)
+    assert not skipped(retitled) and retitled["pages"]["written"] > 0
+    assert "Another title" in (out / "index.html").read_text()
+    (out / ".kgraph-site").unlink()
+    for path in sorted(out.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    again = build(vault, out)
+    assert not skipped(again) and (out / "index.html").is_file()
+
+
+def test_damaged_cache_is_read_and_reported_not_skipped(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    for bucket in (tmp_path / ".kgraph-cache").glob("parse-*/*.pickle"):
+        bucket.write_bytes(b"garbage")
+    report = build(vault, out)
+    assert not skipped(report)
+    assert any(w["code"] == "cache-corrupt" for w in report["warnings"])
