@@ -15,6 +15,7 @@ Each measurement runs in a fresh process, one after another:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -38,8 +39,8 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - t
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Sum of resident memory of a process and all its descendants (Linux /proc)."""
+def _processes() -> tuple[dict[int, int], dict[int, int]]:
+    """(parent, resident KB) of every process (Linux /proc)."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -52,6 +53,10 @@ def _tree_rss_kb(root: int) -> int:
             rss[int(entry)] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
         except (OSError, IndexError, ValueError):
             continue
+    return parents, rss
+
+
+def _descendants(root: int, parents: dict[int, int]) -> set[int]:
     tree = {root}
     grew = True
     while grew:
@@ -60,20 +65,44 @@ def _tree_rss_kb(root: int) -> int:
             if ppid in tree and pid not in tree:
                 tree.add(pid)
                 grew = True
-    return sum(rss.get(pid, 0) for pid in tree)
+    return tree - {root}
+
+
+def _adopt_orphans() -> None:
+    """Become the parent of processes our children leave running (kgraph deletes the old
+    site and writes the query snapshot in detached processes), so they are measured too."""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
 def run_peak(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak tree memory (MB), sampled every 50 ms."""
+    """Wall seconds of the command and peak memory (MB) of everything it started, summed
+    over processes (which counts pages that forked processes share more than once) until
+    the last of them, detached ones included, has exited; sampled every 50 ms."""
+    _adopt_orphans()
+    me = os.getpid()
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = 0.0
     peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss_kb(proc.pid))
+    while True:
+        parents, rss = _processes()
+        tree = _descendants(me, parents)
+        peak = max(peak, sum(rss.get(pid, 0) for pid in tree))
+        if proc.poll() is not None and not wall:
+            wall = time.perf_counter() - t
+        for pid in tree:  # reap adopted processes that finished (never `proc` itself)
+            if parents.get(pid) == me and pid != proc.pid:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+        if wall and not (tree - {proc.pid}):
+            break
         time.sleep(0.05)
     if proc.returncode != 0:
         raise subprocess.CalledProcessError(proc.returncode, cmd)
-    return time.perf_counter() - t, peak / 1024
+    return wall, peak / 1024
 
 
 def build_cmd(vault: Path, out: Path, jobs: int) -> list[str]:
@@ -107,6 +136,12 @@ def serve_latency(vault: Path, out: Path, env: dict[str, str], rounds: int = 5) 
         for line in proc.stdout:
             if "serving" in line:
                 break
+        # Edits are timed once the first search index is written, as when working in a
+        # served vault; during the first minutes at 10,000 notes it competes for the cores.
+        manifest = out / "pagefind" / "kgraph-shards.json"
+        deadline = time.monotonic() + 600
+        while not manifest.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
         events: list[float] = []
         got = threading.Event()
 

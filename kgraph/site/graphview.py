@@ -30,6 +30,7 @@ class Neighbourhoods:
             str, tuple[list[str], list[tuple[str, str]], list[tuple[str, str, str]]]
         ] = {}
         self._adj: dict[str, set[str]] = {}
+        self._ordered: dict[str, list[str]] = {}
         self._edges: dict[str, list[tuple[str, str]]] = {}
 
     def adj(self, node: str) -> set[str]:
@@ -42,6 +43,14 @@ class Neighbourhoods:
                 found.update(v for v in self._succ[node] if v != node and v in keep)
                 found.update(u for u in self._pred[node] if u != node and u in keep)
             self._adj[node] = found
+        return found
+
+    def ordered(self, node: str) -> list[str]:
+        """`adj(node)` sorted, kept: a hub's thousands of neighbours are sorted once, not
+        once per page that shows the hub."""
+        found = self._ordered.get(node)
+        if found is None:
+            found = self._ordered[node] = sorted(self.adj(node))
         return found
 
     def edges(self, node: str) -> list[tuple[str, str]]:
@@ -63,12 +72,12 @@ class Neighbourhoods:
         """(ring-1 nodes, ring-2 (node, parent) pairs, edges (u, v, relation)) around `key`."""
         if key in self._memo:
             return self._memo[key]
-        ring1 = sorted(self.adj(key))[:LOCAL_RING1]
+        ring1 = self.ordered(key)[:LOCAL_RING1]
         inner = {key, *ring1}
         seen = set(inner)
         ring2: list[tuple[str, str]] = []
         for parent in ring1:
-            for other in sorted(self.adj(parent)):
+            for other in self.ordered(parent):
                 if len(ring2) >= LOCAL_RING2:
                     break
                 if other not in seen:
