@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kgraph.config import Config, load_config
+from kgraph.config import CONFIG_NAME, Config, load_config
 from kgraph.graph.build import ConceptGraph, build_graph
 from kgraph.incremental import (
     PageState,
@@ -226,6 +226,7 @@ class Builder:
         self.fast_edits = False  # keep the last build in memory and apply edits to it
         # The vault's fingerprint taken before this build read it (the snapshot's key).
         self.vault_key: str | None = None
+        self._settings: tuple[Path, Path, bool, int | None, str | None] | None = None
         self._dirty = False  # state not yet saved (serve saves it when it stops)
         self.on_stage: Callable[[str], None] | None = None  # told each stage as it starts
 
@@ -245,7 +246,19 @@ class Builder:
         base_url: str | None = None,
     ) -> Builder:
         config, problems = load_config(vault, out, execute=execute, jobs=jobs, base_url=base_url)
-        return cls(config, problems)
+        builder = cls(config, problems)
+        builder._settings = (vault, out, execute, jobs, base_url)
+        return builder
+
+    def reload_config(self) -> None:
+        """Read `kgraph.yaml` again (serve, after it changed); the next build is a full one."""
+        if self._settings is None:
+            return
+        vault, out, execute, jobs, base_url = self._settings
+        self.config, self.config_problems = load_config(
+            vault, out, execute=execute, jobs=jobs, base_url=base_url
+        )
+        self._last = None
 
     def watch_paths(self) -> list[Path]:
         paths = [self.config.vault]
@@ -273,6 +286,8 @@ class Builder:
         `changed` names the files that changed since the last build (serve): an edit of a
         note's prose is then applied to the last build in memory instead (kgraph.hot).
         """
+        if changed and any(p.name == CONFIG_NAME for p in changed):
+            self.reload_config()
         if changed and self._last is not None:
             fast = self._hot(changed)
             if fast is not None:

@@ -27,8 +27,9 @@ def note_jobs(cg: ConceptGraph) -> tuple[list[NoteCells], dict[str, str]]:
     """One job per note with cells, and the concept each note belongs to."""
     jobs: list[NoteCells] = []
     owner: dict[str, str] = {}
-    for key, concept in sorted(cg.concepts.items()):
-        for note in concept.notes:
+    with_cells = (k for k, c in cg.concepts.items() if any(n.cells for n in c.notes))
+    for key in sorted(with_cells):
+        for note in cg.concepts[key].notes:
             if note.cells:
                 note_id = f"{note.path}#{note.index}"
                 owner[note_id] = key

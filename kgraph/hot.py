@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kgraph.config import Config
+from kgraph.config import CONFIG_NAME, Config
 from kgraph.graph.build import ConceptGraph, _add_link
 from kgraph.incremental import PageState, concept_signature, embedders, home_key
 from kgraph.problems import Problem
 from kgraph.site.render import SiteRenderer
+from kgraph.vault.files import unseen
 from kgraph.vault.load import ParsedFile, VaultData, _parse_one
 from kgraph.vault.note import Note
 
@@ -42,8 +43,10 @@ class LastBuild:
     pages_total: int
     in_file: dict[str, list[Note]] = field(default_factory=dict)
     position: dict[tuple[str, int], int] = field(default_factory=dict)
+    files: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        self.files = set(self.data.files)
         for i, note in enumerate(self.data.notes):
             self.in_file.setdefault(note.path, []).append(note)
             self.position[(note.path, note.index)] = i
@@ -116,14 +119,21 @@ def try_hot_edit(
     started = time.perf_counter()
     root = last.data.root
     rels: list[str] = []
+    templates = config.templates.resolve() if config.templates is not None else None
     for path in changed:
         try:
             rel = path.resolve().relative_to(root).as_posix()
         except ValueError:
             return None  # a template or anything outside the vault
-        if rel not in last.data.parsed or not path.is_file():
-            return None  # new, removed or not a note
-        rels.append(rel)
+        if rel == CONFIG_NAME or (templates and path.resolve().is_relative_to(templates)):
+            return None
+        if rel in last.data.parsed:
+            if not path.is_file():
+                return None  # a note removed
+            rels.append(rel)
+        elif rel in last.files or (path.exists() and not unseen(rel, config.ignore)):
+            return None  # an attachment, a new file
+        # else a file no build would read: an editor's swap or backup file, come and gone
 
     items: dict[str, ParsedFile] = {}
     for rel in rels:

@@ -57,9 +57,9 @@ def recover(out: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _existing(out: Path) -> dict[str, Path]:
+def _existing(out: Path) -> dict[str, str]:
     """Every file of the published site (generated folders aside), by relative path."""
-    found: dict[str, Path] = {}
+    found: dict[str, str] = {}
     if not out.is_dir():
         return found
     # Plain strings and scandir: ten thousand Path objects and relpath calls cost seconds.
@@ -76,11 +76,11 @@ def _existing(out: Path) -> dict[str, Path]:
                 if prefix or entry.name not in GENERATED_DIRS:
                     stack.append((entry.path, rel + "/"))
             else:
-                found[rel] = Path(entry.path)
+                found[rel] = entry.path
     return found
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def _same_bytes(path: str | Path, data: bytes) -> bool:
     try:
         if os.stat(path).st_size != len(data):
             return False
@@ -90,7 +90,7 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def _same_file(a: str | Path, b: str | Path) -> bool:
     try:
         if os.stat(a).st_size != os.stat(b).st_size:
             return False
@@ -188,7 +188,12 @@ def publish(
     for rel in sorted(unchanged):
         folder = rel.rpartition("/")[0]
         if folder and folder not in made:
-            os.makedirs(os.path.join(base, folder), exist_ok=True)
+            try:  # sorted paths create a parent before its children: mkdir mostly suffices
+                os.mkdir(os.path.join(base, folder))
+            except FileNotFoundError:
+                os.makedirs(os.path.join(base, folder), exist_ok=True)
+            except FileExistsError:
+                pass
             made.add(folder)
         linked = os.path.join(base, rel)
         try:

@@ -71,6 +71,21 @@ def is_ignored(rel: str, patterns: Sequence[str]) -> bool:
     return any(glob_regex(p).fullmatch(rel) for p in patterns if p.strip())
 
 
+def unseen(rel: str, ignore: Sequence[str] = ()) -> bool:
+    """Whether discovery skips this vault path without a word: hidden or backup files,
+    ignored folders and globs (a sync-conflict copy is reported, so it is not unseen)."""
+    parts = rel.split("/")
+    patterns = (*DEFAULT_IGNORE, *ignore)
+    for i, name in enumerate(parts):
+        if _CONFLICT in name:
+            return False
+        if name.startswith(".") or name.endswith("~") or name in _SKIPPED_NAMES:
+            return True
+        if is_ignored("/".join(parts[: i + 1]), patterns):
+            return True
+    return False
+
+
 def _inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 

@@ -162,3 +162,29 @@ def test_an_unchanged_save_writes_nothing(live: tuple[Builder, Path]) -> None:
     result = builder.build({path})
     assert result.fast
     assert result.changed_pages == [] and result.pages["written"] == 0
+
+
+def test_editor_swap_and_backup_files_do_not_cost_a_full_build(
+    live: tuple[Builder, Path], tmp_path: Path
+) -> None:
+    builder, vault = live
+    gone = vault / ".D.md.swp"  # written and removed again before the watcher reports it
+    backup = vault / "D.md~"
+    backup.write_text("an editor's backup")
+    note = edit(vault, "D.md", "Epsilon]].", "Epsilon]].\n\nSaved by an editor.")
+    result = builder.build({gone, backup, note})
+    assert result.fast and result.changed_pages == [page_of(builder.config.out, "Delta")]
+    same_as_clean(builder, tmp_path, result.report()["warnings"])
+    attachment = vault / "plot.png"
+    attachment.write_bytes(b"\x89PNG\r\n\x1a\n")
+    assert not builder.build({attachment}).fast  # a new file others may link to
+
+
+def test_settings_file_is_read_again(live: tuple[Builder, Path], tmp_path: Path) -> None:
+    builder, vault = live
+    settings = vault / "kgraph.yaml"
+    settings.write_text("title: Served again\n")
+    result = builder.build({settings})
+    assert not result.fast
+    assert "Served again" in (builder.config.out / "index.html").read_text()
+    same_as_clean(builder, tmp_path)
