@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kgraph.config import CONFIG_NAME, Config, load_config
+from kgraph.gcpause import keep_for_good
 from kgraph.graph.build import ConceptGraph, build_graph
 from kgraph.incremental import (
     PageState,
@@ -318,6 +319,7 @@ class Builder:
         result.problems.extend(data.problems)
         with result.stage("link"):
             cg = build_graph(data.notes, data.files)
+            keep_for_good()
         result.graph = cg
         result.problems.extend(cg.problems)
 
@@ -332,21 +334,39 @@ class Builder:
         from kgraph.site.search import build_search_index
 
         search_problems: list[Problem] = []
+        # The command line indexes search while publish assembles the site beside it.
+        fresh = config.out.parent / f".{config.out.name}.pagefind-next"
+        indexing: threading.Thread | None = None
+        if self.indexer is None:
+            shutil.rmtree(fresh, ignore_errors=True)
+            indexing = threading.Thread(
+                target=lambda: search_problems.extend(
+                    build_search_index(
+                        self.search_dir,
+                        fresh,
+                        previous=config.out / "pagefind",
+                        dirty=self._search_dirty,
+                    )
+                ),
+                daemon=True,
+            )
+            indexing.start()
 
         def index(stage: Path) -> None:
-            search_problems.extend(
-                build_search_index(
-                    self.search_dir,
-                    stage / "pagefind",
-                    previous=config.out / "pagefind",
-                    dirty=self._search_dirty,
-                )
-            )
+            assert indexing is not None
+            indexing.join()
+            if fresh.is_dir():
+                os.replace(fresh, stage / "pagefind")
 
         with result.stage("write"):
-            if self.indexer is None:
-                stats = publish(config.out, site.files, site.copies, keep, before_swap=index)
+            if indexing is not None:
+                try:
+                    stats = publish(config.out, site.files, site.copies, keep, before_swap=index)
+                finally:
+                    indexing.join()
+                    shutil.rmtree(fresh, ignore_errors=True)
             else:
+                assert self.indexer is not None
                 stats = publish(
                     config.out,
                     site.files,

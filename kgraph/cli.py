@@ -231,6 +231,10 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    if argv is None and args.command != "serve":
+        from kgraph import gcpause
+
+        gcpause.one_shot = True  # the process ends after this command
     try:
         code = COMMANDS[args.command](args)
         if argv is None and args.command != "serve":

@@ -22,3 +22,14 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+# Set by the command line: a process that ends after one build may keep what it read.
+one_shot = False
+
+
+def keep_for_good() -> None:
+    """In a one-shot process, move every object alive now out of the collector's sight:
+    the vault and graph live until exit, and each later collection would rescan them."""
+    if one_shot:
+        gc.freeze()

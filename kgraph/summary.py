@@ -18,13 +18,16 @@ def print_summary(
     result: BuildResult, report: dict[str, Any], *, vault_arg: str, quiet: bool
 ) -> None:
     """Problems as `file:line: code message` on stderr, then counts and stage times."""
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
     problems = sorted(set(result.problems), key=lambda p: (p.file, p.line, p.code, p.message))
+    lines = []
     for p in problems:
         if p.severity == "info" and quiet:
             continue
         where = os.path.join(vault_arg, p.file) if p.file else vault_arg
-        err.print(f"{where}:{p.line}: {p.code} {p.message}", markup=False)
+        lines.append(f"{where}:{p.line}: {p.code} {p.message}\n")
+    # Plain lines, written at once: a vault with a thousand problems prints in a blink.
+    sys.stderr.write("".join(lines))
+    sys.stderr.flush()
     if quiet:
         return
     out = Console(file=sys.stdout, highlight=False)

@@ -6,9 +6,12 @@ import html
 import json
 import math
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import networkx as nx
-import numpy as np
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LOCAL_RING1 = 16
 LOCAL_RING2 = 24
@@ -162,6 +165,8 @@ def local_graph_svg(
 
 
 def _force_layout(n: int, edges: np.ndarray, seed: int, iterations: int) -> np.ndarray:
+    import numpy as np  # only the global graph needs it: a one-page render does not pay
+
     # Fruchterman-Reingold with repulsion estimated from a random sample: O(n * sample) a step.
     rng = np.random.default_rng(seed)
     pos = rng.random((n, 2))
@@ -192,6 +197,8 @@ def global_layout(
     nodes: list[str], graph: nx.MultiDiGraph, seed: int = 7
 ) -> dict[str, tuple[float, float]]:
     """Positions in a 1000x1000 box, computed once per build, deterministic for a given graph."""
+    import numpy as np
+
     if not nodes:
         return {}
     index = {key: i for i, key in enumerate(nodes)}
