@@ -6,6 +6,7 @@ and decides what can be skipped.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -193,7 +194,7 @@ class SearchIndexer:
             fresh = self.out.parent / f".{self.out.name}.pagefind-new"
             # Shards whose sources did not change are carried over from the live index.
             self.problems = build_search_index(
-                self.source, fresh, previous=self.out / "pagefind", dirty=set()
+                self.source, fresh, previous=self.out / "pagefind", dirty=set(), background=True
             )
             with self.lock:
                 if fresh.is_dir() and self.out.is_dir():
@@ -227,6 +228,7 @@ class Builder:
         self.fast_edits = False  # keep the last build in memory and apply edits to it
         # The vault's fingerprint taken before this build read it (the snapshot's key).
         self.vault_key: str | None = None
+        self._frozen = False  # gc.freeze() holds the last full build (fast edits)
         self._settings: tuple[Path, Path, bool, int | None, str | None] | None = None
         self._dirty = False  # state not yet saved (serve saves it when it stops)
         self.on_stage: Callable[[str], None] | None = None  # told each stage as it starts
@@ -269,6 +271,9 @@ class Builder:
 
     def close(self) -> None:
         """Release long-lived resources (worker processes, the search indexer)."""
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
         if self.indexer is not None:
             self.indexer.stop()
         if self._snapshot_due is not None:
@@ -294,6 +299,9 @@ class Builder:
             if fast is not None:
                 return fast
         self._last = None
+        if self._frozen:
+            gc.unfreeze()  # the last build's objects may be collected again
+            self._frozen = False
         config = self.config
         vault_key, self.vault_key = self.vault_key, None
         if vault_key is None and self.indexer is None:
@@ -402,6 +410,10 @@ class Builder:
             self._dirty = True
         if self.fast_edits:
             self._remember(result, data, cells, state, site.problems, stats)
+            # Fast edits allocate little; a full collection over the whole vault in the
+            # middle of one would cost more than the edit itself.
+            gc.freeze()
+            self._frozen = True
         return result
 
     def _remember(

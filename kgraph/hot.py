@@ -12,7 +12,7 @@ which gives the same site; tests compare both.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ class HotEdit:
     """What a fast edit did, for the build report."""
 
     problems: list[Problem]
-    files: dict[str, bytes]  # the pages rendered again
+    files: Mapping[str, bytes]  # the pages rendered again
     changed_pages: list[str]
     written: int
     rendered: int

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections import ChainMap
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -146,19 +147,21 @@ def publish(
     """
     recover(out)
     check_output(out)
-    files = {**files, MARKER: b"This folder is written by kgraph build; it replaces it whole.\n"}
+    # A view, not a copy: rendered pages may be held compressed until written.
+    marker = {MARKER: b"This folder is written by kgraph build; it replaces it whole.\n"}
+    files = ChainMap(marker, files)  # type: ignore[arg-type]
     existing = _existing(out)
     kept = {rel for rel in keep if rel in existing}
-    plan_write: dict[str, bytes] = {}
+    plan_write: list[str] = []
     plan_copy: dict[str, Path] = {}
     unchanged: set[str] = set(kept)
-    for rel, data in files.items():
+    for rel in files:
         if _inside(out, rel) is None:
             continue
-        if rel in existing and _same_bytes(existing[rel], data):
+        if rel in existing and _same_bytes(existing[rel], files[rel]):
             unchanged.add(rel)
         else:
-            plan_write[rel] = data
+            plan_write.append(rel)
     for rel, src in copies.items():
         if rel in files or _inside(out, rel) is None or not src.is_file():
             continue
@@ -177,7 +180,7 @@ def publish(
     if not plan_write and not plan_copy and not removed and out.is_dir():
         return stats
     if not atomic and out.is_dir():
-        _update_in_place(out, plan_write, plan_copy, removed)
+        _update_in_place(out, files, plan_write, plan_copy, removed)
         return stats
 
     stage = _staging(out)
@@ -207,10 +210,10 @@ def publish(
             for name in GENERATED_DIRS:
                 if (out / name).is_dir():
                     shutil.copytree(out / name, stage / name, copy_function=os.link)
-    for rel, data in plan_write.items():
+    for rel in plan_write:
         dest = stage / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
+        dest.write_bytes(files[rel])
     for rel, src in plan_copy.items():
         dest = stage / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -222,13 +225,17 @@ def publish(
 
 
 def _update_in_place(
-    out: Path, write: Mapping[str, bytes], copy: Mapping[str, Path], remove: Iterable[str]
+    out: Path,
+    files: Mapping[str, bytes],
+    write: Iterable[str],
+    copy: Mapping[str, Path],
+    remove: Iterable[str],
 ) -> None:
-    for rel, data in write.items():
+    for rel in write:
         dest = out / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".kgraph-tmp")
-        tmp.write_bytes(data)
+        tmp.write_bytes(files[rel])
         os.replace(tmp, dest)
     for rel, src in copy.items():
         dest = out / rel
@@ -274,5 +281,5 @@ def update_files(
         for rel, src in copies.items()
         if (dest := _inside(out, rel)) is not None and src.is_file() and not _same_file(dest, src)
     }
-    _update_in_place(out, write, copy, ())
+    _update_in_place(out, write, list(write), copy, ())
     return tuple(sorted({*write, *copy}))

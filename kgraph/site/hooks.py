@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pygments import highlight
@@ -27,7 +28,11 @@ _VIDEO_EXT = {"webm", "3gp", "mkv", "mov", "mp4", "ogv"}
 _SIZE = re.compile(r"^\s*(\d+)(?:\s*x\s*(\d+))?\s*$")
 _EXTERNAL = re.compile(r"^(https?:|mailto:)", re.IGNORECASE)
 _FORMATTER = HtmlFormatter(nowrap=True)
-_LEXER = PythonLexer()
+
+
+@cache
+def _python_lexer() -> PythonLexer:
+    return PythonLexer()  # compiling its rules takes a tenth of a second: only when used
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ def anchor_for(subpath: str) -> str:
 
 
 def highlight_python(code: str) -> str:
-    return highlight(code, _LEXER, _FORMATTER)
+    return highlight(code, _python_lexer(), _FORMATTER)
 
 
 def figure_html(ctx: SiteContext, fig: FigureInfo, page: str, *, anchor: bool) -> str:

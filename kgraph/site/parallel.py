@@ -10,10 +10,11 @@ import multiprocessing
 import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from kgraph.config import Config
-from kgraph.site.output import SiteOutput
+from kgraph.site.output import PackedFiles, SiteOutput
 from kgraph.site.render import SiteRenderer, render_site
 
 # Below this many pages a process pool costs more than it saves.
@@ -25,7 +26,8 @@ _shared: tuple[Any, Config, Any, SiteRenderer | None] | None = None
 def _render_chunk(keys: frozenset[str]) -> SiteOutput:
     assert _shared is not None
     cg, config, cells, renderer = _shared
-    return render_site(cg, config, cells=cells, only=keys, index_pages=False, renderer=renderer)
+    out = render_site(cg, config, cells=cells, only=keys, index_pages=False, renderer=renderer)
+    return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
 
 
 def render_parallel(
@@ -72,19 +74,22 @@ def render_parallel(
 
 def merge(parts: Sequence[SiteOutput]) -> SiteOutput:
     """One SiteOutput from several renders of disjoint page sets."""
-    files: dict[str, bytes] = {}
+    packed: dict[str, bytes] = {}
     copies: dict[str, Any] = {}
     deps: dict[str, frozenset[str]] = {}
     page_problems: dict[str, tuple[Any, ...]] = {}
     problems: set[Any] = set()
     for part in parts:
-        files.update(part.files)
+        if isinstance(part.files, PackedFiles):
+            packed.update(part.files.packed)
+        else:
+            packed.update(PackedFiles.pack(part.files))
         copies.update(part.copies)
         deps.update(part.dependencies)
         page_problems.update(part.page_problems)
         problems.update(part.problems)
     return SiteOutput(
-        files=dict(sorted(files.items())),
+        files=PackedFiles(dict(sorted(packed.items()))),
         copies=dict(sorted(copies.items())),
         problems=tuple(sorted(problems)),
         dependencies=deps,

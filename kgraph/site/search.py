@@ -182,9 +182,10 @@ def update_sources(
                 shard = shard_of(rel, count)
                 (shard_sources(source_dir, shard, count) / rel).unlink(missing_ok=True)
                 dirty.add(shard)
-    for rel, data in sorted(rendered.items()):
+    for rel in sorted(rendered):
         if not rel.endswith(".html"):
             continue
+        data = rendered[rel]  # one at a time: pages may be held compressed
         shard = shard_of(rel, count)
         dest = shard_sources(source_dir, shard, count) / rel
         text = search_source(data)
@@ -244,9 +245,12 @@ def _link_file(src: str | Path, dest: str | Path) -> None:
         shutil.copy2(src, dest)
 
 
-def _run_pagefind(site: Path, output: Path) -> str | None:
+def _run_pagefind(site: Path, output: Path, background: bool = False) -> str | None:
     """Index `site` into `output`; the failure message, or None when it worked."""
     cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--silent"]
+    nice = shutil.which("nice") if background else None
+    if nice:  # the dev server's own requests come first
+        cmd = [nice, "-n", "15", *cmd]
     cmd += ["--output-path", str(output)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
@@ -264,11 +268,13 @@ def build_search_index(
     *,
     previous: Path | None = None,
     dirty: set[int] | None = None,
+    background: bool = False,
 ) -> list[Problem]:
     """Index the sources into `output` (default `source_dir/pagefind`), reusing `previous`.
 
     Shards in `dirty` (all when None) or whose sources differ from what `previous` indexed
-    are re-indexed in parallel; the others are hard-linked from `previous`.
+    are re-indexed in parallel; the others are hard-linked from `previous`. With
+    `background`, pagefind runs at a low priority.
     """
     output = output if output is not None else source_dir / "pagefind"
     state = _load_state(source_dir)
@@ -304,6 +310,7 @@ def build_search_index(
                 _run_pagefind,
                 shard_sources(source_dir, shard, count),
                 work / _bundle_name(shard, count),
+                background,
             )
             for shard in todo
         }

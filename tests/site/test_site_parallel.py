@@ -1,0 +1,38 @@
+"""Rendering in forked workers gives exactly what one process gives."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from synthetic import synthetic_notes
+
+from kgraph.config import load_config
+from kgraph.graph.build import build_graph
+from kgraph.site.output import PackedFiles
+from kgraph.site.parallel import PARALLEL_MIN_PAGES, render_parallel
+from kgraph.site.render import render_site, site_renderer
+
+
+def test_packed_files_read_back_what_was_packed() -> None:
+    files = {"a/index.html": b"<p>alpha</p>" * 100, "b.js": b"", "c": bytes(range(256))}
+    packed = PackedFiles(PackedFiles.pack(files))
+    assert dict(packed.items()) == files and len(packed) == 3 and "c" in packed
+    assert sum(map(len, packed.packed.values())) < sum(map(len, files.values()))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_parallel_render_equals_one_process(tmp_path: Path) -> None:
+    notes, files = synthetic_notes(PARALLEL_MIN_PAGES + 50)
+    cg = build_graph(notes, files)
+    config, _ = load_config(tmp_path, tmp_path / "site", execute=False)
+    one = render_site(cg, config, cells={})
+    two = render_parallel(
+        cg, config, cells={}, jobs=2, renderer=site_renderer(cg, config, cells={})
+    )
+    assert isinstance(two.files, PackedFiles)  # it really took the worker path
+    assert list(two.files) == sorted(one.files)
+    assert [rel for rel in one.files if one.files[rel] != two.files[rel]] == []
+    assert two.dependencies == one.dependencies
+    assert two.problems == one.problems and two.page_problems == one.page_problems
