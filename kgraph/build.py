@@ -442,6 +442,21 @@ class Builder:
             figures=list(result.figures),
             pages_total=stats.written + stats.unchanged,
         )
+        # Render one page and throw it away: templates, parser and lexer get compiled
+        # now (forked workers did it for themselves), not in the first edit.
+        from kgraph.site.render import render_site
+
+        sample = next((k for k, c in result.graph.concepts.items() if c.kind == "note"), None)
+        if sample is not None:
+            render_site(
+                result.graph,
+                self.config,
+                cells=cells,
+                only=frozenset([sample]),
+                index_pages=False,
+                renderer=self._renderer,
+            )
+            _ = self._renderer.tag_names
 
     def _hot(self, changed: set[Path]) -> BuildResult | None:
         """A fast edit (kgraph.hot) as a build result, or None when a full build is needed."""
