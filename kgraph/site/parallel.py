@@ -30,6 +30,15 @@ def _render_chunk(keys: frozenset[str]) -> SiteOutput:
     return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
 
 
+def _render_indexes() -> SiteOutput:
+    assert _shared is not None
+    cg, config, cells, renderer = _shared
+    out = render_site(
+        cg, config, cells=cells, only=frozenset(), index_pages=True, renderer=renderer
+    )
+    return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
+
+
 def render_parallel(
     cg: Any,
     config: Config,
@@ -46,11 +55,35 @@ def render_parallel(
     keys = sorted(k for k, c in cg.concepts.items() if c.kind != "figure")
     if only is not None:
         keys = [k for k in keys if k in only]
-    if jobs <= 1 or len(keys) < PARALLEL_MIN_PAGES or sys.platform != "linux":
+    if jobs <= 1 or sys.platform != "linux":
         return render_site(
             cg, config, cells=cells, only=only, index_pages=index_pages, renderer=renderer
         )
     global _shared
+    if len(keys) < PARALLEL_MIN_PAGES:
+        if not index_pages or len(cg.concepts) < PARALLEL_MIN_PAGES:
+            return render_site(
+                cg, config, cells=cells, only=only, index_pages=index_pages, renderer=renderer
+            )
+        # A few pages of a large vault (an edit that changed links): its index pages (the
+        # global layout, the A-Z list, the tags) cost more than those pages; render them
+        # in a worker meanwhile.
+        _shared = (cg, config, cells, renderer)
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+                indexes = pool.submit(_render_indexes)
+                here = render_site(
+                    cg,
+                    config,
+                    cells=cells,
+                    only=frozenset(keys),
+                    index_pages=False,
+                    renderer=renderer,
+                )
+                return merge([indexes.result(), here])
+        finally:
+            _shared = None
     _shared = (cg, config, cells, renderer)
     size = max(50, len(keys) // (jobs * 6))
     chunks = [frozenset(keys[i : i + size]) for i in range(0, len(keys), size)]

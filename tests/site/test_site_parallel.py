@@ -36,3 +36,21 @@ def test_parallel_render_equals_one_process(tmp_path: Path) -> None:
     assert [rel for rel in one.files if one.files[rel] != two.files[rel]] == []
     assert two.dependencies == one.dependencies
     assert two.problems == one.problems and two.page_problems == one.page_problems
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_index_pages_in_a_worker_beside_a_few_pages(tmp_path: Path) -> None:
+    notes, files = synthetic_notes(PARALLEL_MIN_PAGES + 50)
+    cg = build_graph(notes, files)
+    config, _ = load_config(tmp_path, tmp_path / "site", execute=False)
+    few = frozenset(sorted(cg.concepts)[:5])
+    one = render_site(cg, config, cells={}, only=few)
+    two = render_parallel(
+        cg, config, cells={}, only=few, jobs=2, renderer=site_renderer(cg, config, cells={})
+    )
+    assert isinstance(two.files, PackedFiles)
+    assert "graph/index.html" in two.files and "index.html" in two.files
+    assert list(two.files) == sorted(one.files)
+    assert [rel for rel in one.files if one.files[rel] != two.files[rel]] == []
+    assert two.dependencies == one.dependencies and two.copies == one.copies
+    assert two.problems == one.problems
