@@ -22,6 +22,11 @@ class CacheError(Exception):
     """The file exists but cannot be trusted."""
 
 
+def vault_id(vault: Path) -> str:
+    """The short name a vault's cache files carry, so one cache folder serves several."""
+    return hashlib.blake2b(str(vault).encode(), digest_size=8).hexdigest()
+
+
 def _header(kind: str) -> bytes:
     return MAGIC + f"{kind} {__version__} {pickle.HIGHEST_PROTOCOL}\n".encode()
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from kgraph.config import CONFIG_NAME, Config
 from kgraph.graph.build import ConceptGraph, _add_link
+from kgraph.graph.keys import fold
 from kgraph.incremental import PageState, concept_signature, embedders, home_key
 from kgraph.problems import Problem
 from kgraph.site.render import SiteRenderer
@@ -86,22 +87,21 @@ def _plain(notes: Iterable[Note]) -> bool:
     for note in notes:
         if note.cells:
             return False
-        if any(link.subpath and link.subpath.lower().startswith("fig-") for link in note.links):
+        if any(link.subpath and fold(link.subpath).startswith("fig-") for link in note.links):
             return False
     return True
 
 
 def _edges_of(
-    last: LastBuild, note: Note, key: str
+    cg: ConceptGraph, in_file: dict[str, list[Note]], note: Note, key: str
 ) -> tuple[dict[tuple[str, str, str], dict[str, Any]], list[Problem], bool]:
     """The out-edges and link problems `note` gives its concept; False if it wants new stubs."""
-    cg = last.cg
     scratch = ConceptGraph(
         graph=cg.graph, concepts=dict(cg.concepts), resolver=cg.resolver, problems=[]
     )
     edges: dict[tuple[str, str, str], dict[str, Any]] = {}
     for link in note.links:
-        _add_link(scratch, note, key, link, last.in_file, edges)
+        _add_link(scratch, note, key, link, in_file, edges)
     return edges, scratch.problems, len(scratch.concepts) == len(cg.concepts)
 
 
@@ -154,25 +154,20 @@ def try_hot_edit(
             if len(concept.notes) != 1 or concept.notes[0] is not old:
                 return None  # merged duplicates: edge order spans files
             plan.append((old, new, key))
-    link_problems: dict[str, list[Problem]] = {}
-    for rel in items:
-        link_problems[rel] = []
+    link_problems: dict[str, list[Problem]] = {rel: [] for rel in items}
     in_file = {rel: list(item.notes) for rel, item in items.items()}
-    saved_in_file = {rel: last.in_file[rel] for rel in items}
-    last.in_file.update(in_file)
+    # Links are resolved against the edited notes (anchors within the same file).
+    in_file_now = {**last.in_file, **in_file}
     # Edges may change their line or context sentence, which only the pages at both
     # ends show; a changed set of edges changes what other pages show.
     retouched: dict[tuple[str, str, str], dict[str, Any]] = {}
-    try:
-        for _old, new, key in plan:
-            edges, problems, no_new_stubs = _edges_of(last, new, key)
-            current = _current_edges(cg, key)
-            if not no_new_stubs or edges.keys() != current.keys():
-                return None
-            retouched.update((e, attrs) for e, attrs in edges.items() if attrs != current[e])
-            link_problems[new.path].extend(problems)
-    finally:
-        last.in_file.update(saved_in_file)
+    for _old, new, key in plan:
+        edges, problems, no_new_stubs = _edges_of(cg, in_file_now, new, key)
+        current = _current_edges(cg, key)
+        if not no_new_stubs or edges.keys() != current.keys():
+            return None
+        retouched.update((e, attrs) for e, attrs in edges.items() if attrs != current[e])
+        link_problems[new.path].extend(problems)
     dirty = {key for _old, _new, key in plan} | {v for _, v, _ in retouched}
     keys = dirty | embedders(cg, dirty)
     if home_key(cg.concepts) in keys:
@@ -198,7 +193,7 @@ def try_hot_edit(
     cg.problems[:] = [p for p in cg.problems if p.file not in items]
     for found in link_problems.values():
         cg.problems.extend(found)
-    digests = {rel: item.digest for rel, item in data.parsed.items() if rel in items}
+    digests = {rel: item.digest for rel, item in items.items()}
     for key in dirty:
         for note in cg.concepts[key].notes:
             digests[note.path] = data.parsed[note.path].digest

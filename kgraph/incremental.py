@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kgraph import __version__
-from kgraph.cache import CacheError, read_pickle, write_pickle
+from kgraph.cache import CacheError, read_pickle, vault_id, write_pickle
 from kgraph.config import Config
 from kgraph.graph.build import ConceptGraph
 from kgraph.problems import Problem, problem
@@ -202,8 +202,7 @@ def pages_to_render(
 
 
 def state_file(cache_dir: Path, vault: Path) -> Path:
-    vault_id = hashlib.blake2b(str(vault).encode(), digest_size=8).hexdigest()
-    return cache_dir / f"pages-{vault_id}.pickle"
+    return cache_dir / f"pages-{vault_id(vault)}.pickle"
 
 
 def load_state(path: Path) -> tuple[PageState, list[Problem]]:

@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from kgraph.cache import vault_id
 from kgraph.config import Config
 
 KIND = "kgraph-last-build-v1"
@@ -57,9 +58,8 @@ def _caches(config: Config) -> list[str]:
     (a damaged or replaced cache) must be read, checked and reported by a real build."""
     from kgraph.incremental import state_file
 
-    vault_id = hashlib.blake2b(str(config.vault).encode(), digest_size=8).hexdigest()
     paths = [state_file(config.cache_dir, config.vault)]
-    folder = config.cache_dir / f"parse-{vault_id}"
+    folder = config.cache_dir / f"parse-{vault_id(config.vault)}"
     with contextlib.suppress(OSError):
         paths.extend(sorted(folder.iterdir()))
     found = []
@@ -74,8 +74,7 @@ def _caches(config: Config) -> list[str]:
 
 
 def _file(config: Config) -> Path:
-    vault_id = hashlib.blake2b(str(config.vault).encode(), digest_size=8).hexdigest()
-    return config.cache_dir / f"last-build-{vault_id}.json"
+    return config.cache_dir / f"last-build-{vault_id(config.vault)}.json"
 
 
 def unchanged_report(config: Config, key: str) -> dict[str, Any] | None:
@@ -104,7 +103,6 @@ def unchanged_report(config: Config, key: str) -> dict[str, Any] | None:
         report["pages"] = {"written": 0, "unchanged": total, "removed": 0, "rendered": 0}
     except (KeyError, TypeError):
         return None
-    report["timings"] = {}
     return report
 
 

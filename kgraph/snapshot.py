@@ -18,7 +18,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from kgraph.cache import CacheError, read_pickle, write_pickle
+from kgraph.cache import CacheError, read_pickle, vault_id, write_pickle
 from kgraph.config import Config
 from kgraph.gcpause import paused_gc
 from kgraph.graph.build import Concept, ConceptGraph, _bulk_edges
@@ -58,8 +58,7 @@ def fingerprint(root: Path, ignore: tuple[str, ...], settings: str) -> str:
 
 
 def _file(cache_dir: Path, root: Path) -> Path:
-    vault_id = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-    return cache_dir / f"graph-{vault_id}.pickle"
+    return cache_dir / f"graph-{vault_id(root)}.pickle"
 
 
 def read_snapshot(cache_dir: Path, root: Path, key: str) -> ConceptGraph | None:

@@ -84,14 +84,14 @@ class SiteRenderer:
 
     @cached_property
     def tag_names(self) -> frozenset[str]:
-        names: set[str] = set()
-        for key, concept in self.cg.concepts.items():
-            if concept.tags and key in self.ctx.pages:
-                for tag in concept.tags:
-                    parts = str(tag).strip("#/ ").split("/")
-                    names.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
-        names.discard("")
-        return frozenset(names)
+        """The names of `tags` alone, without sorting members (what tag links need)."""
+        return frozenset(
+            name
+            for key, concept in self.cg.concepts.items()
+            if concept.tags and key in self.ctx.pages
+            for tag in concept.tags
+            for name in _tag_prefixes(tag)
+        )
 
     @cached_property
     def dates(self) -> dict[str, str]:
@@ -134,12 +134,8 @@ class SiteRenderer:
             if key not in self.ctx.pages:
                 continue
             for tag in concept.tags:
-                tag = str(tag).strip("#/ ")
-                if not tag:
-                    continue
-                parts = tag.split("/")
-                for i in range(1, len(parts) + 1):
-                    tags["/".join(parts[:i])].add(key)
+                for name in _tag_prefixes(tag):
+                    tags[name].add(key)
         return {
             t: sorted(keys, key=lambda k: (self.title(k).casefold(), k)) for t, keys in tags.items()
         }
@@ -396,6 +392,15 @@ class SiteRenderer:
             self.kind,
         )
         return _Page(page, "graph.html", {"count": len(nodes)}, frozenset(nodes)), script.encode()
+
+
+def _tag_prefixes(tag: object) -> list[str]:
+    """`a/b/c` -> `a`, `a/b`, `a/b/c` (a nested tag is filed under each of its parents)."""
+    clean = str(tag).strip("#/ ")
+    if not clean:
+        return []
+    parts = clean.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
 def _edge_sort(edge: tuple[str, str, str, dict[str, Any]]) -> tuple[str, str, str, int]:

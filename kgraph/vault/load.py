@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kgraph.cache import CacheError, read_pickle, write_pickle
+from kgraph.cache import CacheError, read_pickle, vault_id, write_pickle
 from kgraph.gcpause import paused_gc
 from kgraph.problems import Problem, problem
 from kgraph.vault.files import discover
@@ -137,8 +137,7 @@ def parse_files(root: Path, rels: Sequence[str], jobs: int) -> list[ParsedFile]:
 
 
 def _cache_folder(cache_dir: Path, root: Path) -> Path:
-    vault_id = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-    return cache_dir / f"parse-{vault_id}"
+    return cache_dir / f"parse-{vault_id(root)}"
 
 
 def _read_cache(folder: Path) -> tuple[dict[str, ParsedFile], list[Problem]]:
