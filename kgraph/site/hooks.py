@@ -40,6 +40,7 @@ class RenderedNote:
     html: str
     toc: tuple[Heading, ...]
     shows: frozenset[str]  # concept keys whose titles or content this body shows
+    raw: bool = True  # holds raw HTML from a note (its own or embedded): sanitise it
 
 
 def _render_body() -> Callable[..., Any] | None:
@@ -87,6 +88,7 @@ class SiteHooks:
         self.depth = depth
         self.stack = stack
         self.shows: set[str] = set()
+        self.raw = False  # set when an embedded body holds raw HTML
 
     def _resolve(self, link: Link) -> Any:
         try:
@@ -202,6 +204,7 @@ class SiteHooks:
         )  # fmt: skip
         self.shows.add(key)
         self.shows.update(rendered.shows)
+        self.raw = self.raw or rendered.raw
         # Embedded ids get a per-page prefix so they never clash with the host's own.
         body = prefix_ids(rendered.html, f"t{self.ctx.next_embed(self.page)}-")
         return (
@@ -278,13 +281,15 @@ def render_note(
     hooks = SiteHooks(ctx, key, note, page, depth, stack or (f"{key}#",))
     body, line = source or (note.body, note.body_line)
     renderer = _render_body()
+    raw = True
     if renderer is None:
         text, toc = _fallback_render(body)
     else:
         try:
             rendered = renderer(body, hooks, path=note.path, body_line=line)
             text, toc = rendered.html, tuple(rendered.toc)
+            raw = rendered.raw or hooks.raw
         except Exception as exc:  # a renderer crash on one note must not lose the site
             ctx.warn(note.path, line, "render-error", f"cannot render: {exc}")
             text, toc = _fallback_render(body)
-    return RenderedNote(html=text, toc=toc, shows=frozenset(hooks.shows))
+    return RenderedNote(html=text, toc=toc, shows=frozenset(hooks.shows), raw=raw)

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from latex2mathml.converter import convert
 
+from kgraph.site.sanitize import sanitize_html
+
 # latex2mathml keeps unknown commands as `<mi>\name</mi>`: treat that as a failure.
 _UNKNOWN_COMMAND = re.compile(r"<m[ion]>\\[A-Za-z]+</m[ion]>")
 _ESCAPED_BRACE = re.compile(r"\\[{}]")
@@ -36,7 +38,9 @@ def latex_to_mathml(latex: str, display: bool) -> str | None:
         return None
     if _UNKNOWN_COMMAND.search(out):
         return None
-    return out
+    # latex2mathml copies `\text{...}` through unescaped; bodies without raw HTML skip
+    # the page sanitiser, so each formula is sanitised here (once: this is cached).
+    return sanitize_html(out)
 
 
 def math_html(latex: str, display: bool) -> tuple[str, bool]:

@@ -32,7 +32,7 @@ from kgraph.vault.syntax.callouts import callouts_plugin
 from kgraph.vault.syntax.cells import cells_plugin
 from kgraph.vault.syntax.comments import comments_plugin
 from kgraph.vault.syntax.highlights import highlights_plugin
-from kgraph.vault.syntax.htmltags import htmltags_plugin
+from kgraph.vault.syntax.htmltags import RAW, htmltags_plugin
 from kgraph.vault.syntax.math import MATH_TOKENS, math_plugin
 from kgraph.vault.syntax.relations import relation_at, relation_spans
 from kgraph.vault.syntax.scan import add_problem
@@ -70,6 +70,7 @@ class ParsedBody:
 class RenderedBody:
     html: str
     toc: tuple[Heading, ...]
+    raw: bool = True  # holds raw HTML or an unsafe URL: sanitise before publishing
 
 
 def heading_anchor(text: str, seen: dict[str, int] | None = None) -> str:
@@ -138,6 +139,7 @@ def _collect(state: StateCore) -> None:
         if i > 0 and tokens[i - 1].type == "paragraph_open" and _only_embed(token):
             # an embed alone in its paragraph is a block of its own, not text in a <p>
             tokens[i - 1].hidden = tokens[i + 1].hidden = True
+            token.children[0].meta["alone"] = True
         if i > 0 and tokens[i - 1].type == "heading_open":
             opener = tokens[i - 1]
             anchor = heading_anchor(plain, seen)
@@ -354,8 +356,9 @@ def parse_body(body: str, *, path: str, body_line: int) -> ParsedBody:
 def render_body(body: str, hooks: RenderHooks, *, path: str, body_line: int) -> RenderedBody:
     """HTML of one note body, with links, embeds, math and cells rendered through `hooks`."""
     tokens, env = _parse(body, path, body_line)
-    render_env = {**env, "hooks": hooks}
+    render_env = {**env, "hooks": hooks, RAW: False}
     md = make_markdown()
     out = md.renderer.render(tokens, md.options, render_env)
     found: _Found | None = env.get("kg_found")
-    return RenderedBody(html=out, toc=tuple(found.headings) if found else ())
+    toc = tuple(found.headings) if found else ()
+    return RenderedBody(html=out, toc=toc, raw=bool(render_env[RAW]))

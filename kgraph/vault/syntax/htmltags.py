@@ -1,4 +1,9 @@
-"""Raw HTML passes through, but `<word>` pseudo-tags that are not HTML elements become text."""
+"""Raw HTML passes through, but `<word>` pseudo-tags that are not HTML elements become text.
+
+A render marks its environment `kg_raw` when it let anything through that the site must
+sanitise: a raw HTML tag, or a link or image URL outside the safe schemes. Everything
+else the renderers write is escaped markup of their own, which needs no sanitiser.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,15 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+RAW = "kg_raw"  # the render environment's flag
+# The checkboxes the task-list plugin writes as HTML tokens of its own (labels off).
+_TASK_BOXES = frozenset(
+    f'<input class="task-list-item-checkbox" {checked}disabled="disabled" type="checkbox">'
+    for checked in ("", 'checked="checked" ')
+)
 
 _TAG_NAME = re.compile(r"<\/?([A-Za-z][A-Za-z0-9-]*)")
 _NAMES = """a abbr address area article aside audio b base bdi bdo blockquote body br button canvas
@@ -35,11 +49,23 @@ def is_real_tag(raw: str) -> bool:
     return name in ELEMENTS or "-" in name
 
 
+def safe_url(url: str) -> bool:
+    """True for a URL the sanitiser keeps as it is: relative, or http(s) or mailto."""
+    if url.startswith("//") or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return False
+    scheme = _SCHEME.match(url)
+    return scheme is None or scheme.group(1).lower() in SAFE_SCHEMES
+
+
 def _render_inline(
     self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
 ) -> str:
     raw = tokens[idx].content
-    return raw if is_real_tag(raw) else html.escape(raw, quote=False)
+    if is_real_tag(raw):
+        if raw not in _TASK_BOXES:
+            env[RAW] = True
+        return raw
+    return html.escape(raw, quote=False)
 
 
 def _render_block(
@@ -47,8 +73,32 @@ def _render_block(
 ) -> str:
     raw = tokens[idx].content
     if is_real_tag(raw.lstrip()):
+        env[RAW] = True
         return raw
     return "<p>" + html.escape(raw.strip(), quote=False) + "</p>\n"
+
+
+def _render_link_open(
+    self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
+) -> str:
+    href = tokens[idx].attrGet("href")
+    if not isinstance(href, str) or not safe_url(href):
+        env[RAW] = True
+    return str(self.renderToken(tokens, idx, options, env))
+
+
+def _image_rule(md: MarkdownIt) -> Any:
+    default = md.renderer.rules["image"]  # type: ignore[attr-defined]
+
+    def render(
+        self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
+    ) -> str:
+        src = tokens[idx].attrGet("src")
+        if not isinstance(src, str) or not safe_url(src):
+            env[RAW] = True
+        return str(default(tokens, idx, options, env))
+
+    return render
 
 
 def _demote_pseudo_blocks(state: StateCore) -> None:
@@ -72,3 +122,5 @@ def htmltags_plugin(md: MarkdownIt) -> None:
     md.core.ruler.before("inline", "pseudo_html_blocks", _demote_pseudo_blocks)
     md.add_render_rule("html_inline", _render_inline)
     md.add_render_rule("html_block", _render_block)
+    md.add_render_rule("link_open", _render_link_open)
+    md.add_render_rule("image", _image_rule(md))

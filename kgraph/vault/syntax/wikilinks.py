@@ -13,6 +13,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from kgraph.vault.syntax.fences import code_lines
+from kgraph.vault.syntax.htmltags import RAW, safe_url
 from kgraph.vault.syntax.scan import find_from, hooks_of
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|(?:mailto|tel|data|javascript):", re.IGNORECASE)
@@ -109,10 +110,14 @@ def _render_wikilink(
     if link is None:
         external = token.meta.get("external")
         if external:
+            if not safe_url(external):
+                env[RAW] = True  # the site sanitises this body
             text = _esc(token.meta["text"])
             return f'<a class="external" href="{_esc(external)}">{text}</a>'
         return _esc(token.content)
     if link.embed:
+        if not token.meta.get("alone"):
+            env[RAW] = True  # a block inside a paragraph: the sanitiser repairs the nesting
         return str(hooks.embed(link))
     if token.children:
         text_html = self.renderInline(token.children, options, env)
