@@ -25,6 +25,7 @@ from kgraph.gcpause import keep_for_good
 from kgraph.graph.build import ConceptGraph, build_graph
 from kgraph.incremental import (
     PageState,
+    Signatures,
     global_key,
     load_state,
     pages_to_render,
@@ -516,12 +517,24 @@ class Builder:
         digests = {rel: item.digest for rel, item in data.parsed.items()}
         attachments = sorted(set(data.files) - set(data.note_files))
         new_global = global_key(config, executed=bool(cells)) + ":" + _digest_list(attachments)
-        sigs = signatures(cg, digests, cells)
-        todo, indexes = pages_to_render(old, new_global, sigs, cg)
-        if not (config.out / MARKER).is_file() or not self.search_dir.is_dir():
+        fresh = (
+            old.global_key != new_global
+            or not (config.out / MARKER).is_file()
+            or not self.search_dir.is_dir()
+        )
+        found: list[Signatures] = []
+        if fresh:
             todo, indexes = None, True  # no previous site (or search sources) to keep
+        else:
+            found.append(signatures(cg, digests, cells))
+            todo, indexes = pages_to_render(old, new_global, found[0], cg)
         from kgraph.site.render import site_renderer
+        from kgraph.site.search import SourceWriter
 
+        pages = assign_pages(cg)
+        owners = {page: key for key, page in pages.items()}
+        gone = set(old.owners) - set(owners) if todo is not None else None
+        sources = SourceWriter(self.search_dir, owners, gone)
         self._renderer = site_renderer(cg, config, cells=cells)
         site = render_parallel(
             cg,
@@ -531,14 +544,13 @@ class Builder:
             jobs=config.jobs,
             index_pages=indexes,
             renderer=self._renderer,
+            # Search sources are written, and a full render's signatures computed (for
+            # the next build only), while the workers render.
+            on_files=sources.add,
+            meanwhile=lambda: found.append(signatures(cg, digests, cells)) if fresh else None,
         )
-        pages = assign_pages(cg)
-        owners = {page: key for key, page in pages.items()}
-        from kgraph.site.search import update_sources
-
-        self.search_dir.mkdir(parents=True, exist_ok=True)
-        gone = set(old.owners) - set(owners) if todo is not None else None
-        self._search_dirty = update_sources(self.search_dir, site.files, owners, gone)
+        self._search_dirty = sources.finish()
+        sigs = found[0]
         state = PageState(
             global_key=new_global, face=sigs.face, full=sigs.full, figures=sigs.figures
         )

@@ -35,6 +35,8 @@ class Neighbourhoods:
         self._adj: dict[str, set[str]] = {}
         self._ordered: dict[str, list[str]] = {}
         self._edges: dict[str, list[tuple[str, str]]] = {}
+        # Per node: its kind and its escaped full and short titles, for every page's SVG.
+        self.labels: dict[str, tuple[str, str, str]] = {}
 
     def adj(self, node: str) -> set[str]:
         """Kept nodes joined to `node` by an edge either way (no self-loops)."""
@@ -69,6 +71,22 @@ class Neighbourhoods:
             self._edges[node] = found
         return found
 
+    def _pairs(self, u: str, among: set[str], pairs: dict[tuple[str, str], str]) -> None:
+        """Add to `pairs` each edge from `u` to a node of `among`, first relation first."""
+        succ = self._succ.get(u)
+        if succ is None or u not in self.keep:
+            return
+        if len(succ) <= len(among):
+            for v, rel in self.edges(u):
+                if v in among and (u, v) not in pairs:
+                    pairs[(u, v)] = rel
+            return
+        # A hub: look its few candidates up rather than walk its thousands of edges.
+        for v in among:
+            keydict = succ.get(v)
+            if keydict and v != u and v in self.keep and (u, v) not in pairs:
+                pairs[(u, v)] = str(next(iter(keydict)))
+
     def local(
         self, key: str
     ) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str, str]]]:
@@ -89,13 +107,9 @@ class Neighbourhoods:
         # One line per pair, and none between two outer nodes: the picture stays legible.
         pairs: dict[tuple[str, str], str] = {}
         for u in sorted(inner):
-            for v, rel in self.edges(u):
-                if v in seen and (u, v) not in pairs:
-                    pairs[(u, v)] = rel
+            self._pairs(u, seen, pairs)
         for v, _parent in ring2:
-            for u, rel in self.edges(v):
-                if u in inner and (v, u) not in pairs:
-                    pairs[(v, u)] = rel
+            self._pairs(v, inner, pairs)
         edges = sorted((u, v, rel) for (u, v), rel in pairs.items())[:LOCAL_EDGES]
         self._memo[key] = (ring1, ring2, edges)
         return self._memo[key]
@@ -143,11 +157,16 @@ def local_graph_svg(
     ]
     out.append(_edge_paths(edges, pos))
     outer = {node for node, _ in ring2}
+    labels = hood.labels
     for i, (node, (x, y)) in enumerate(pos.items()):
-        cls = f"node kind-{html.escape(kind(node))}" + (" current" if node == key else "")
+        known = labels.get(node)
+        if known is None:
+            name = title(node)
+            known = (html.escape(kind(node)), html.escape(name), html.escape(_short(name, 18)))
+            labels[node] = known
+        node_kind, full, label = known
+        cls = f"node kind-{node_kind}" + (" current" if node == key else "")
         cls += " outer" if node in outer else ""
-        full = html.escape(title(node))
-        label = html.escape(_short(title(node), 18))
         # Neighbours' labels alternate above and below their node so that they overlap less.
         ty = y - 11 if i % 2 == 0 and node != key else y + 20
         shape = (

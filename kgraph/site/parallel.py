@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from typing import Any
 
@@ -48,22 +48,39 @@ def render_parallel(
     jobs: int = 1,
     index_pages: bool = True,
     renderer: SiteRenderer | None = None,
+    on_files: Callable[[Mapping[str, bytes]], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> SiteOutput:
     """Same result as `render_site(cg, config, cells=cells, only=only, index_pages=...)`,
     on `jobs` processes. Forked workers inherit `renderer`'s shared state instead of
-    computing it again."""
+    computing it again.
+
+    `on_files` is given every batch of rendered files as it arrives, and `meanwhile` is
+    run once: both in this process while the workers still render, when there are any."""
+
+    def alone(out: SiteOutput) -> SiteOutput:
+        if meanwhile is not None:
+            meanwhile()
+        if on_files is not None:
+            on_files(out.files)
+        return out
+
     keys = sorted(k for k, c in cg.concepts.items() if c.kind != "figure")
     if only is not None:
         keys = [k for k in keys if k in only]
     if jobs <= 1 or sys.platform != "linux":
-        return render_site(
-            cg, config, cells=cells, only=only, index_pages=index_pages, renderer=renderer
+        return alone(
+            render_site(
+                cg, config, cells=cells, only=only, index_pages=index_pages, renderer=renderer
+            )
         )
     global _shared
     if len(keys) < PARALLEL_MIN_PAGES:
         if not index_pages or len(cg.concepts) < PARALLEL_MIN_PAGES:
-            return render_site(
-                cg, config, cells=cells, only=only, index_pages=index_pages, renderer=renderer
+            return alone(
+                render_site(
+                    cg, config, cells=cells, only=only, index_pages=index_pages, renderer=renderer
+                )
             )
         # A few pages of a large vault (an edit that changed links): its index pages (the
         # global layout, the A-Z list, the tags) cost more than those pages; render them
@@ -81,7 +98,7 @@ def render_parallel(
                     index_pages=False,
                     renderer=renderer,
                 )
-                return merge([indexes.result(), here])
+                return alone(merge([indexes.result(), here]))
         finally:
             _shared = None
     _shared = (cg, config, cells, renderer)
@@ -99,10 +116,21 @@ def render_parallel(
                 index_pages=index_pages,
                 renderer=renderer,
             )
-            parts = [f.result() for f in futures]
+            if meanwhile is not None:
+                meanwhile()
+            parts = [index]
+            # Each batch is taken as it finishes, so its files are handled while the
+            # workers render the rest; merge sorts, so the order taken does not matter.
+            if on_files is not None:
+                on_files(index.files)
+            for future in as_completed(futures):
+                part = future.result()
+                if on_files is not None:
+                    on_files(part.files)
+                parts.append(part)
     finally:
         _shared = None
-    return merge([index, *parts])
+    return merge(parts)
 
 
 def merge(parts: Sequence[SiteOutput]) -> SiteOutput:

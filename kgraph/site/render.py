@@ -75,6 +75,8 @@ class SiteRenderer:
         self.graph = ctx.cg.graph
         self.hood = Neighbourhoods(self.graph, ctx.pages)
         self.svgs = FigureSvgs(ctx.copies)
+        # Per node: (page, fragment, class, title) as lists link it, or None (no page).
+        self._targets: dict[str, tuple[str, str | None, str, str] | None] = {}
 
     # What only some pages need is computed on first use: a single page stays cheap.
     @cached_property
@@ -114,6 +116,16 @@ class SiteRenderer:
         return str(self.graph.nodes[key].get("kind", "note")) if key in self.graph else "stub"
 
     def entry(self, page: str, key: str, context: str = "") -> Entry | None:
+        if key in self._targets:
+            known = self._targets[key]
+        else:
+            known = self._targets[key] = self._target(key)
+        if known is None:
+            return None
+        target, frag, cls, title = known
+        return Entry(key, title, relative_url(page, target, frag), cls, context)
+
+    def _target(self, key: str) -> tuple[str, str | None, str, str] | None:
         target, frag = self.ctx.node_page(key)
         if target is None:
             return None
@@ -122,7 +134,7 @@ class SiteRenderer:
         title = self.title(key)
         if kind == "figure" and len(title) > FIGURE_TITLE_MAX:
             title = title[: FIGURE_TITLE_MAX - 1].rstrip() + "…"  # a caption can be a paragraph
-        return Entry(key, title, relative_url(page, target, frag), cls, context)
+        return target, frag, cls, title
 
     def tag_path(self, tag: str) -> str:
         parts = [clean_segment(p) or "tag" for p in tag.split("/") if p]
@@ -169,9 +181,21 @@ class SiteRenderer:
         seen: set[tuple[str, str]] = set()
         if key not in self.graph:
             return [], [], []
-        for _, v, rel, _data in sorted(
-            self.graph.out_edges(key, keys=True, data=True), key=_edge_sort
-        ):
+        # networkx's adjacency directly (its edge views cost more than the rest), sorted
+        # stably by (relation, source, target, line) as before.
+        out = [
+            (str(rel), key, v, int(d.get("line") or 0), rel, d)
+            for v, keydict in self.graph._succ[key].items()
+            for rel, d in keydict.items()
+        ]
+        ins = [
+            (str(rel), u, key, int(d.get("line") or 0), rel, d)
+            for u, keydict in self.graph._pred[key].items()
+            for rel, d in keydict.items()
+        ]
+        out.sort(key=_edge_order)
+        ins.sort(key=_edge_order)
+        for _, _, v, _, rel, _data in out:
             entry = self.entry(page, v)
             if entry is None or v == key or (rel, v) in seen:
                 continue
@@ -182,9 +206,7 @@ class SiteRenderer:
                 nxt.append(entry)
             else:
                 groups[relation_label(str(rel))].append(entry)
-        for u, _, rel, data in sorted(
-            self.graph.in_edges(key, keys=True, data=True), key=_edge_sort
-        ):
+        for _, u, _, _, rel, data in ins:
             context = str(data.get("context") or "") if rel == "links_to" else ""
             entry = self.entry(page, u, context)
             if entry is None or u == key or ("in:" + str(rel), u) in seen:
@@ -408,9 +430,8 @@ def _tag_prefixes(tag: object) -> list[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
-def _edge_sort(edge: tuple[str, str, str, dict[str, Any]]) -> tuple[str, str, str, int]:
-    u, v, rel, data = edge
-    return (str(rel), u, v, int(data.get("line") or 0))
+def _edge_order(edge: tuple[Any, ...]) -> tuple[Any, ...]:
+    return edge[:4]  # (relation, source, target, line)
 
 
 def _figure_refs(body: str, figures: Mapping[str, FigureInfo]) -> str:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 
 _TAG = re.compile(r"<[a-zA-Z][^<>]*>")
+_TAG_WITH_ID = re.compile(r'<[a-zA-Z][^<>]*\sid="[^<>]*>')  # the start tags worth a look
 _ID_ATTR = re.compile(r'(\sid=")([^"]*)(")')
 _LOCAL_HREF = re.compile(r'(\shref="#)([^"]*)(")')
 _INLINE_TAG = re.compile(r'<span class="tag" data-tag="([^"]*)">(.*?)</span>', re.DOTALL)
@@ -17,7 +18,9 @@ PAGE_IDS = frozenset({"main", "site-search-q", "search", "global-graph"})
 
 def element_ids(fragment: str) -> list[str]:
     """Every id="..." value in start tags, in document order."""
-    return [m.group(2) for tag in _TAG.findall(fragment) for m in _ID_ATTR.finditer(tag)]
+    if 'id="' not in fragment:
+        return []
+    return [m.group(2) for tag in _TAG_WITH_ID.findall(fragment) for m in _ID_ATTR.finditer(tag)]
 
 
 def _rename(fragment: str, mapping: dict[str, str]) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sitehtml import Balance, Page
 
 from kgraph.site.codestyle import pygments_css
 from kgraph.site.output import SiteOutput
-from kgraph.site.rewrite import dedupe_ids, link_tags, prefix_ids
+from kgraph.site.rewrite import dedupe_ids, element_ids, link_tags, prefix_ids
 
 
 def test_every_page_balances_without_duplicate_ids(basic_site: tuple[Path, SiteOutput]) -> None:
@@ -65,6 +68,21 @@ def test_rewrites_by_hand() -> None:
         '<a class="tag" href="tags/a/b/" data-tag="a/b">#a/b</a> '
         '<span class="tag" data-tag="c">#c</span>'
     )
+
+
+_START_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
+_ID = re.compile(r'\sid="([^"]*)"')
+
+
+@given(
+    st.lists(
+        st.sampled_from(['<p id="a">', "<p>", '<a\tid="b" id="c">', ' id="d"', "<", ">", '"',
+                         'data-id="e"', " ", "x", '<h2 class="k" id="f-1">', "</p>", "id="])
+    ).map("".join)
+)  # fmt: skip
+def test_element_ids_are_the_ids_of_start_tags(fragment: str) -> None:
+    expected = [m.group(1) for tag in _START_TAG.findall(fragment) for m in _ID.finditer(tag)]
+    assert element_ids(fragment) == expected
 
 
 def test_pygments_stylesheet_for_both_themes(basic_site: tuple[Path, SiteOutput]) -> None:
