@@ -28,10 +28,20 @@ def test_parallel_render_equals_one_process(tmp_path: Path) -> None:
     cg = build_graph(notes, files)
     config, _ = load_config(tmp_path, tmp_path / "site", execute=False)
     one = render_site(cg, config, cells={})
+    handed: list[str] = []
+    calls: list[int] = []
     two = render_parallel(
-        cg, config, cells={}, jobs=2, renderer=site_renderer(cg, config, cells={})
+        cg,
+        config,
+        cells={},
+        jobs=2,
+        renderer=site_renderer(cg, config, cells={}),
+        on_files=lambda batch: handed.extend(batch),
+        meanwhile=lambda: calls.append(len(handed)),
     )
     assert isinstance(two.files, PackedFiles)  # it really took the worker path
+    # Every file is handed over exactly once, in batches, after `meanwhile` ran once.
+    assert sorted(handed) == sorted(one.files) and calls == [0]
     assert list(two.files) == sorted(one.files)
     assert [rel for rel in one.files if one.files[rel] != two.files[rel]] == []
     assert two.dependencies == one.dependencies
