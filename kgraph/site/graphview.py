@@ -196,8 +196,15 @@ def _force_layout(n: int, edges: np.ndarray, seed: int, iterations: int) -> np.n
         picks = rng.choice(n, size=sample, replace=False)
         dx = pos[:, 0:1] - pos[picks, 0][None, :]
         dy = pos[:, 1:2] - pos[picks, 1][None, :]
-        weight = (k * k) / np.maximum(dx * dx + dy * dy, 1e-6)
-        disp = np.stack([(dx * weight).sum(axis=1), (dy * weight).sum(axis=1)], axis=1)
+        # The same arithmetic as (k*k) / max(dx*dx + dy*dy, 1e-6), in place: the n x sample
+        # temporaries, not the flops, are what a step costs.
+        weight = dx * dx
+        weight += dy * dy
+        np.maximum(weight, 1e-6, out=weight)
+        np.divide(k * k, weight, out=weight)
+        dx *= weight
+        dy *= weight
+        disp = np.stack([dx.sum(axis=1), dy.sum(axis=1)], axis=1)
         disp *= n / sample
         if len(edges):
             d = pos[edges[:, 0]] - pos[edges[:, 1]]
