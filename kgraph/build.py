@@ -29,6 +29,7 @@ from kgraph.incremental import (
     global_key,
     load_state,
     pages_to_render,
+    resolver_key,
     save_state,
     signatures,
     state_file,
@@ -523,10 +524,16 @@ class Builder:
             or not self.search_dir.is_dir()
         )
         found: list[Signatures] = []
+        links = resolver_key(cg, data.notes, data.files)
         if fresh:
             todo, indexes = None, True  # no previous site (or search sources) to keep
         else:
-            found.append(signatures(cg, digests, cells))
+            since = None
+            if old.resolver_key == links:
+                # Links resolve as before: only what the re-parsed files touch can differ.
+                last = Signatures(old.face, old.full, old.figures)
+                since = (last, {rel: item.notes for rel, item in data.replaced.items()})
+            found.append(signatures(cg, digests, cells, since=since))
             todo, indexes = pages_to_render(old, new_global, found[0], cg)
         from kgraph.site.render import site_renderer
         from kgraph.site.search import SourceWriter
@@ -552,7 +559,11 @@ class Builder:
         self._search_dirty = sources.finish()
         sigs = found[0]
         state = PageState(
-            global_key=new_global, face=sigs.face, full=sigs.full, figures=sigs.figures
+            global_key=new_global,
+            face=sigs.face,
+            full=sigs.full,
+            figures=sigs.figures,
+            resolver_key=links,
         )
         keep: list[str] = []
         if indexes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,9 @@ from kgraph.cache import CacheError, read_pickle, vault_id, write_pickle
 from kgraph.config import Config
 from kgraph.graph.build import ConceptGraph
 from kgraph.problems import Problem, problem
+from kgraph.vault.note import Note
 
-CACHE_KIND = "pages-v3"  # bump when PageState changes shape
+CACHE_KIND = "pages-v4"  # bump when PageState changes shape
 
 
 @dataclass
@@ -39,6 +40,7 @@ class PageState:
     owners: dict[str, str] = field(default_factory=dict)  # page path -> concept key
     shows: dict[str, frozenset[str]] = field(default_factory=dict)
     problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
+    resolver_key: str = ""  # what every link's resolution depended on (`resolver_key`)
 
 
 def _digest(parts: list[Any]) -> str:
@@ -89,18 +91,84 @@ class Signatures:
     figures: dict[str, str]  # only of concepts with cells: what the figures index shows
 
 
+def resolver_key(cg: ConceptGraph, notes: Iterable[Note], files: Iterable[str]) -> str:
+    """Digest of everything link resolution, concept keys and slugs depend on: every
+    file's path, every note's place, title, stem and aliases, every concept's key,
+    kind, title and slug."""
+    places = [(n.path, n.index, n.title, n.titled, n.stem, n.aliases) for n in notes]
+    concepts = [(k, c.kind, c.title, c.slug) for k, c in cg.concepts.items()]
+    return _digest([sorted(files), places, concepts])
+
+
 def signatures(
-    cg: ConceptGraph, file_digests: Mapping[str, str], cells: Mapping[str, Any]
+    cg: ConceptGraph,
+    file_digests: Mapping[str, str],
+    cells: Mapping[str, Any],
+    *,
+    since: tuple[Signatures, Mapping[str, Sequence[Note]]] | None = None,
 ) -> Signatures:
-    """Digests of every concept, split into what neighbours show and what only it shows."""
+    """Digests of every concept, split into what neighbours show and what only it shows.
+
+    With `since` (the last build's signatures, and the notes it had of each file parsed
+    again since), only concepts those files can have changed are digested again; the
+    caller vouches that link resolution is unchanged (same `resolver_key`). A concept's
+    signature covers only itself and its own edges, and every edge comes from a note:
+    so only the concepts of the edited files, the concepts their links reach (before
+    and after), concepts with cells and concepts that came or went can differ.
+    """
     face: dict[str, str] = {}
     full: dict[str, str] = {}
     figures: dict[str, str] = {}
-    for key in cg.concepts:
+    keys: Iterable[str] = cg.concepts
+    if since is not None:
+        old, replaced = since
+        dirty = _touched(cg, old, replaced, cells)
+        face = {k: v for k, v in old.face.items() if k in cg.concepts and k not in dirty}
+        full = {k: v for k, v in old.full.items() if k in face}
+        figures = {k: v for k, v in old.figures.items() if k in face}
+        keys = [k for k in cg.concepts if k not in face]
+    for key in keys:
         face[key], full[key], figs = concept_signature(cg, key, file_digests, cells)
         if figs is not None:
             figures[key] = figs
-    return Signatures(face, full, figures)
+    # In the graph's order, as a full computation would give them.
+    order = list(cg.concepts)
+    return Signatures(
+        {k: face[k] for k in order},
+        {k: full[k] for k in order},
+        {k: figures[k] for k in order if k in figures},
+    )
+
+
+def _touched(
+    cg: ConceptGraph,
+    old: Signatures,
+    replaced: Mapping[str, Sequence[Note]],
+    cells: Mapping[str, Any],
+) -> set[str]:
+    """Concepts whose signature may differ from `old` (a superset is always safe)."""
+    from kgraph.graph.build import stub_name
+    from kgraph.graph.keys import concept_key
+
+    graph = cg.graph
+    dirty = set(cg.concepts) ^ set(old.full)
+    # Same resolver key: the same notes sit at the same places, under the same keys.
+    own = {cg.concept_of(n) for found in replaced.values() for n in found}
+    dirty |= own
+    for note in (n for found in replaced.values() for n in found):
+        for link in note.links:  # where the last build's version of the file linked
+            res = cg.resolver.resolve(link, note.path)
+            if res.key is not None:
+                dirty.add(res.key)
+            dirty.add(concept_key(stub_name(link.target)) or link.target)
+            dirty.add(concept_key(link.target.strip()))
+    for key in own:
+        if key in graph:
+            dirty.update(graph._succ[key])  # where the files link now
+    for key, concept in cg.concepts.items():
+        if concept.kind == "figure" or any(f"{n.path}#{n.index}" in cells for n in concept.notes):
+            dirty.add(key)
+    return dirty
 
 
 def concept_signature(

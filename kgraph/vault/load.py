@@ -51,6 +51,8 @@ class VaultData:
     problems: list[Problem]
     parsed: dict[str, ParsedFile] = field(default_factory=dict)
     reparsed: int = 0  # files parsed in this load (the rest came from the cache)
+    # The cached versions of files parsed again (what signatures of the last build saw).
+    replaced: dict[str, ParsedFile] = field(default_factory=dict)
 
 
 def digest_bytes(data: bytes) -> str:
@@ -251,4 +253,5 @@ def load_vault(
         problems=problems,
         parsed=parsed,
         reparsed=len(todo),
+        replaced={rel: known[rel] for rel in todo if rel in known},
     )

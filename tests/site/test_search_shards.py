@@ -199,10 +199,16 @@ def test_failing_pagefind_is_a_problem(tmp_path: Path, monkeypatch: pytest.Monke
     src = tmp_path / "src"
     pages = _pages(4)
     update_sources(src, pages, pages)
-    monkeypatch.setattr(search.sys, "executable", str(tmp_path / "no-python"))
+    monkeypatch.setattr(search, "_pagefind", lambda: (str(tmp_path / "no-pagefind"),))
     problems = build_search_index(src, tmp_path / "out")
     assert [p.code for p in problems] == ["search-index"]
     assert json.loads((tmp_path / "out" / search.MANIFEST).read_text())["bundles"] == []
+
+
+def test_pagefind_runs_as_its_binary() -> None:
+    command = search._pagefind()
+    assert len(command) == 1 and Path(command[0]).is_file()  # pagefind[bin] is installed
+    assert Path(command[0]).name.startswith("pagefind")
 
 
 # The merged search, in the browser, over the real search page.
