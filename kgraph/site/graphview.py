@@ -6,6 +6,7 @@ import html
 import json
 import math
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -115,12 +116,35 @@ class Neighbourhoods:
         return self._memo[key]
 
 
-def _edge_paths(edges: list[tuple[str, str, str]], pos: dict[str, tuple[float, float]]) -> str:
+@cache
+def _ring1(count: int) -> tuple[tuple[float, float, str], ...]:
+    """(x, y, "x y") of `count` neighbours on the inner ring (pages with as many share it)."""
+    out = []
+    for i in range(count):
+        angle = 2 * math.pi * i / max(count, 1) - math.pi / 2
+        out.append(_placed(round(110 * math.cos(angle), 1), round(110 * math.sin(angle), 1)))
+    return tuple(out)
+
+
+@cache
+def _ring2(count: int) -> tuple[tuple[float, float, str], ...]:
+    """The same for `count` outer nodes, set between the inner ones."""
+    out = []
+    for i in range(count):
+        angle = 2 * math.pi * (i + 0.5) / max(count, 1) - math.pi / 2
+        out.append(_placed(round(200 * math.cos(angle), 1), round(200 * math.sin(angle), 1)))
+    return tuple(out)
+
+
+def _placed(x: float, y: float) -> tuple[float, float, str]:
+    return (x, y, f"{x:g} {y:g}")
+
+
+def _edge_paths(edges: list[tuple[str, str, str]], pos: dict[str, tuple[float, float, str]]) -> str:
     """One `<path>` per relation: a page's graph stays a few kilobytes even around hubs."""
     segments: dict[str, list[str]] = {}
     for u, v, rel in edges:
-        (x1, y1), (x2, y2) = pos[u], pos[v]
-        segments.setdefault(rel, []).append(f"M{x1:g} {y1:g}L{x2:g} {y2:g}")
+        segments.setdefault(rel, []).append(f"M{pos[u][2]}L{pos[v][2]}")
     out = []
     for rel in sorted(segments):
         name = html.escape(rel)
@@ -144,13 +168,9 @@ def local_graph_svg(
 ) -> str:
     """An inline SVG of the neighbourhood: centre, neighbours, their neighbours; nodes link."""
     ring1, ring2, edges = hood.local(key)
-    pos: dict[str, tuple[float, float]] = {key: (0.0, 0.0)}
-    for i, node in enumerate(ring1):
-        angle = 2 * math.pi * i / max(len(ring1), 1) - math.pi / 2
-        pos[node] = (round(110 * math.cos(angle), 1), round(110 * math.sin(angle), 1))
-    for i, (node, _parent) in enumerate(ring2):
-        angle = 2 * math.pi * (i + 0.5) / max(len(ring2), 1) - math.pi / 2
-        pos[node] = (round(200 * math.cos(angle), 1), round(200 * math.sin(angle), 1))
+    pos: dict[str, tuple[float, float, str]] = {key: _placed(0.0, 0.0)}
+    pos.update(zip(ring1, _ring1(len(ring1)), strict=True))
+    pos.update(zip((node for node, _ in ring2), _ring2(len(ring2)), strict=True))
     out = [
         '<svg class="local-graph" viewBox="-260 -240 520 480" role="group" '
         f'aria-label="Neighbourhood of {html.escape(title(key))}">'
@@ -158,7 +178,7 @@ def local_graph_svg(
     out.append(_edge_paths(edges, pos))
     outer = {node for node, _ in ring2}
     labels = hood.labels
-    for i, (node, (x, y)) in enumerate(pos.items()):
+    for i, (node, (x, y, _)) in enumerate(pos.items()):
         known = labels.get(node)
         if known is None:
             name = title(node)
