@@ -206,52 +206,82 @@ def local_graph_svg(
 def _force_layout(n: int, edges: np.ndarray, seed: int, iterations: int) -> np.ndarray:
     import numpy as np  # only the global graph needs it: a one-page render does not pay
 
-    # Fruchterman-Reingold with repulsion estimated from a random sample: O(n * sample) a step.
+    # Fruchterman-Reingold with repulsion estimated from a random sample: O(n * sample) a
+    # step. x and y live in contiguous arrays and the n x sample temporaries are reused:
+    # memory traffic, not arithmetic, is what a step costs.
     rng = np.random.default_rng(seed)
     pos = rng.random((n, 2))
+    x, y = np.ascontiguousarray(pos[:, 0]), np.ascontiguousarray(pos[:, 1])
+    src, dst = np.ascontiguousarray(edges[:, 0]), np.ascontiguousarray(edges[:, 1])
     k = 1.0 / math.sqrt(n)
     temp = 0.1
     sample = min(n, 64)
     for _ in range(iterations):
         picks = rng.choice(n, size=sample, replace=False)
-        dx = pos[:, 0:1] - pos[picks, 0][None, :]
-        dy = pos[:, 1:2] - pos[picks, 1][None, :]
-        # The same arithmetic as (k*k) / max(dx*dx + dy*dy, 1e-6), in place: the n x sample
-        # temporaries, not the flops, are what a step costs.
-        weight = dx * dx
+        dx = x[:, None] - x[picks][None, :]
+        dy = y[:, None] - y[picks][None, :]
+        weight = dx * dx  # then (k*k) / max(dx*dx + dy*dy, 1e-6), in place
         weight += dy * dy
         np.maximum(weight, 1e-6, out=weight)
         np.divide(k * k, weight, out=weight)
         dx *= weight
         dy *= weight
-        disp = np.stack([dx.sum(axis=1), dy.sum(axis=1)], axis=1)
-        disp *= n / sample
+        fx, fy = dx.sum(axis=1), dy.sum(axis=1)
+        fx *= n / sample
+        fy *= n / sample
         if len(edges):
-            d = pos[edges[:, 0]] - pos[edges[:, 1]]
-            length = np.sqrt((d**2).sum(axis=1))[:, None]
-            force = d * length / k
-            for axis in (0, 1):
-                disp[:, axis] -= np.bincount(edges[:, 0], weights=force[:, axis], minlength=n)
-                disp[:, axis] += np.bincount(edges[:, 1], weights=force[:, axis], minlength=n)
-        length = np.maximum(np.sqrt((disp**2).sum(axis=1)), 1e-9)[:, None]
-        pos += disp / length * np.minimum(length, temp)
+            ex, ey = x[src] - x[dst], y[src] - y[dst]
+            length = np.sqrt(ex**2 + ey**2)
+            ex, ey = ex * length / k, ey * length / k
+            fx -= np.bincount(src, weights=ex, minlength=n)
+            fx += np.bincount(dst, weights=ex, minlength=n)
+            fy -= np.bincount(src, weights=ey, minlength=n)
+            fy += np.bincount(dst, weights=ey, minlength=n)
+        length = np.maximum(np.sqrt(fx**2 + fy**2), 1e-9)
+        limit = np.minimum(length, temp)
+        x += fx / length * limit
+        y += fy / length * limit
         temp *= 0.95
-    return pos
+    return np.stack([x, y], axis=1)
+
+
+def _edges_between(
+    graph: nx.MultiDiGraph, index: dict[str, int]
+) -> tuple[set[str], set[tuple[int, int, str]]]:
+    """Every relation name in the graph, and (source, target, relation) of each edge
+    between two indexed nodes (no self-loops): one pass over networkx's adjacency."""
+    relations: set[str] = set()
+    found: set[tuple[int, int, str]] = set()
+    for u, nbrs in graph._succ.items():
+        iu = index.get(u)
+        for v, keydict in nbrs.items():
+            iv = index.get(v) if iu is not None and v != u else None
+            for rel in keydict:
+                name = str(rel)
+                relations.add(name)
+                if iv is not None:
+                    found.add((iu, iv, name))  # type: ignore[arg-type]
+    return relations, found
 
 
 def global_layout(
     nodes: list[str], graph: nx.MultiDiGraph, seed: int = 7
 ) -> dict[str, tuple[float, float]]:
     """Positions in a 1000x1000 box, computed once per build, deterministic for a given graph."""
+    index = {key: i for i, key in enumerate(nodes)}
+    _, edges = _edges_between(graph, index)
+    return _layout(nodes, {(u, v) for u, v, _ in edges}, seed)
+
+
+def _layout(
+    nodes: list[str], pairs: set[tuple[int, int]], seed: int
+) -> dict[str, tuple[float, float]]:
     import numpy as np
 
     if not nodes:
         return {}
-    index = {key: i for i, key in enumerate(nodes)}
-    pairs = sorted(
-        {(index[u], index[v]) for u, v in graph.edges() if u in index and v in index and u != v}
-    )
-    arr = _force_layout(len(nodes), np.array(pairs, dtype=np.int64).reshape(-1, 2), seed, 60)
+    ordered = sorted(pairs)
+    arr = _force_layout(len(nodes), np.array(ordered, dtype=np.int64).reshape(-1, 2), seed, 60)
     lo, hi = arr.min(axis=0), arr.max(axis=0)
     scale = np.where(hi - lo > 0, hi - lo, 1.0)
     arr = (arr - lo) / scale * 1000.0
@@ -268,17 +298,12 @@ def global_graph_js(
     kind: Callable[[str], str],
 ) -> str:
     """The global graph as a script assigning `window.KGRAPH_GRAPH` (loads on file:// too)."""
-    pos = global_layout(nodes, graph)
     index = {key: i for i, key in enumerate(nodes)}
-    relations = sorted({str(rel) for _, _, rel in graph.edges(keys=True)})
+    names, between = _edges_between(graph, index)
+    pos = _layout(nodes, {(u, v) for u, v, _ in between}, 7)
+    relations = sorted(names)
     rel_index = {rel: i for i, rel in enumerate(relations)}
-    edges = sorted(
-        {
-            (index[u], index[v], rel_index[str(rel)])
-            for u, v, rel in graph.edges(keys=True)
-            if u in index and v in index and u != v
-        }
-    )
+    edges = sorted((u, v, rel_index[rel]) for u, v, rel in between)
     data = {
         "relations": relations,
         "nodes": [[*pos[k], title(k), href(k) or "", kind(k)] for k in nodes],

@@ -30,11 +30,17 @@ def _render_chunk(keys: frozenset[str]) -> SiteOutput:
     return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
 
 
-def _render_indexes() -> SiteOutput:
+def _render_indexes(part: str | None = None) -> SiteOutput:
     assert _shared is not None
     cg, config, cells, renderer = _shared
     out = render_site(
-        cg, config, cells=cells, only=frozenset(), index_pages=True, renderer=renderer
+        cg,
+        config,
+        cells=cells,
+        only=frozenset(),
+        index_pages=True,
+        renderer=renderer,
+        index_part=part,
     )
     return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
 
@@ -83,13 +89,14 @@ def render_parallel(
                 )
             )
         # A few pages of a large vault (an edit that changed links): its index pages (the
-        # global layout, the A-Z list, the tags) cost more than those pages; render them
-        # in a worker meanwhile.
+        # global layout above all, then the A-Z list and the tags) cost more than those
+        # pages; render the layout and the lists in two workers meanwhile.
         _shared = (cg, config, cells, renderer)
         try:
             ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-                indexes = pool.submit(_render_indexes)
+            with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+                graph = pool.submit(_render_indexes, "graph")
+                lists = pool.submit(_render_indexes, "lists")
                 here = render_site(
                     cg,
                     config,
@@ -98,7 +105,7 @@ def render_parallel(
                     index_pages=False,
                     renderer=renderer,
                 )
-                return alone(merge([indexes.result(), here]))
+                return alone(merge([graph.result(), lists.result(), here]))
         finally:
             _shared = None
     _shared = (cg, config, cells, renderer)

@@ -512,12 +512,14 @@ def render_site(
     only: frozenset[str] | None = None,
     index_pages: bool = True,
     renderer: SiteRenderer | None = None,
+    index_part: str | None = None,
 ) -> SiteOutput:
     """Render every page (or, with `only`, just those concept pages) into memory.
 
     `index_pages=False` leaves out home, indexes, graph, search, 404 and assets, for
-    renders split over several processes. A `renderer` made by `site_renderer` for this
-    graph is reused instead of computing its shared state again.
+    renders split over several processes; `index_part` renders only the global graph
+    ("graph") or every index page but it ("lists"). A `renderer` made by `site_renderer`
+    for this graph is reused instead of computing its shared state again.
     """
     site = renderer if renderer is not None else site_renderer(cg, config, cells=cells)
     ctx = site.ctx
@@ -539,7 +541,7 @@ def render_site(
             page = site.concept_page(key)
             emit(page)
             page_problems[page.path] = tuple(ctx.problems[before:])
-    if index_pages:
+    if index_pages and index_part != "graph":
         ctx.new_page("index.html")
         emit(site.home_page())
         emit(site.all_page())
@@ -547,9 +549,11 @@ def render_site(
             emit(tag_page)
         emit(site.wanted_page())
         emit(site.figures_page())
+    if index_pages and index_part != "lists":
         graph_page, script = site.graph_page()
         emit(graph_page)
         files["graph/graph-data.js"] = script
+    if index_pages and index_part != "graph":
         emit(_Page(page_path("search"), "search.html"))
         emit(_Page("404.html", "404.html"))
         files["_kgraph/pygments.css"] = pygments_css().encode()
