@@ -134,6 +134,25 @@ def _digest_list(items: list[str]) -> str:
     return hashlib.blake2b("\n".join(items).encode(), digest_size=16).hexdigest()
 
 
+def _since(
+    old: PageState, links: str, data: VaultData
+) -> tuple[Signatures, dict[str, tuple[Any, ...]]] | None:
+    """What signatures may start from: the last build's, when links resolve as they did
+    then and the notes it saw of every file changed since are at hand; else None."""
+    if not old.resolver_key or old.resolver_key != links:
+        return None
+    replaced: dict[str, tuple[Any, ...]] = {}
+    for rel, item in data.parsed.items():
+        seen = old.digests.get(rel)
+        if seen == item.digest:
+            continue
+        before = data.replaced.get(rel)
+        if seen is None or before is None or before.digest != seen:
+            return None  # e.g. a build that stopped after reading moved the cache on
+        replaced[rel] = before.notes
+    return Signatures(old.face, old.full, old.figures), replaced
+
+
 def attachment_copies(cg: ConceptGraph, data: VaultData) -> dict[str, Path]:
     """Every vault file a note links or embeds, at its place in the output."""
     from kgraph.site.context import safe_slug_path
@@ -528,12 +547,7 @@ class Builder:
         if fresh:
             todo, indexes = None, True  # no previous site (or search sources) to keep
         else:
-            since = None
-            if old.resolver_key == links:
-                # Links resolve as before: only what the re-parsed files touch can differ.
-                last = Signatures(old.face, old.full, old.figures)
-                since = (last, {rel: item.notes for rel, item in data.replaced.items()})
-            found.append(signatures(cg, digests, cells, since=since))
+            found.append(signatures(cg, digests, cells, since=_since(old, links, data)))
             todo, indexes = pages_to_render(old, new_global, found[0], cg)
         from kgraph.site.render import site_renderer
         from kgraph.site.search import SourceWriter
@@ -564,6 +578,7 @@ class Builder:
             full=sigs.full,
             figures=sigs.figures,
             resolver_key=links,
+            digests=digests,
         )
         keep: list[str] = []
         if indexes:

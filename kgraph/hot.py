@@ -200,6 +200,8 @@ def try_hot_edit(
     state = last.state
     for key in dirty:
         _face, state.full[key], _ = concept_signature(cg, key, digests, last.cells)
+    for rel, item in items.items():
+        state.digests[rel] = item.digest  # the notes these signatures saw
     site = last.renderer
     from kgraph.site.render import render_site
 

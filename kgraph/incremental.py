@@ -25,7 +25,7 @@ from kgraph.graph.build import ConceptGraph
 from kgraph.problems import Problem, problem
 from kgraph.vault.note import Note
 
-CACHE_KIND = "pages-v4"  # bump when PageState changes shape
+CACHE_KIND = "pages-v5"  # bump when PageState changes shape
 
 
 @dataclass
@@ -41,6 +41,7 @@ class PageState:
     shows: dict[str, frozenset[str]] = field(default_factory=dict)
     problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
     resolver_key: str = ""  # what every link's resolution depended on (`resolver_key`)
+    digests: dict[str, str] = field(default_factory=dict)  # note file -> digest it saw
 
 
 def _digest(parts: list[Any]) -> str:

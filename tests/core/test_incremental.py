@@ -254,3 +254,21 @@ def test_prose_edit_of_a_linked_note_rerenders_only_its_page(tmp_path: Path) -> 
     build(vault, out)
     assert changed(before, snapshot(out)) == {"beta/index.html", "gamma/index.html"}
     clean_build_equals(vault, out)
+
+
+def test_a_build_stopped_after_reading_does_not_hide_the_edit(tmp_path: Path) -> None:
+    """The parse cache may move on without the page state (a build killed after reading);
+    the next build must still see every file that changed since the state was saved."""
+    from kgraph.vault.load import load_vault
+
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    b = vault / "B.md"
+    b.write_text(b.read_text().replace("Beta leads", "Beta, reworded, leads"))
+    load_vault(vault, cache_dir=tmp_path / ".kgraph-cache", jobs=1)  # reads, then "dies"
+    before = snapshot(out)
+    build(vault, out)
+    assert changed(before, snapshot(out)) == {"beta/index.html", "gamma/index.html"}
+    assert "Beta, reworded, leads" in (out / "beta/index.html").read_text()
+    clean_build_equals(vault, out)
