@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
+import os
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,20 @@ KIND = "kgraph-last-build-v1"
 
 
 def _versions() -> list[str]:
+    """Python's version, and where numpy and matplotlib are installed and when.
+
+    Installing another version rewrites a package's `__init__.py`, so its path, size and
+    mtime change with the version; finding them costs a few stat calls, where asking
+    `importlib.metadata` scans every installed distribution (a seventh of a second)."""
     found = [sys.version]
     for name in ("numpy", "matplotlib"):
         try:
-            found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{name} -")
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec is not None else None
+            st = os.stat(origin) if origin else None
+        except (ImportError, ValueError, OSError):
+            st, origin = None, None
+        found.append(f"{name} {origin} {st.st_size} {st.st_mtime_ns}" if st else f"{name} -")
     return found
 
 
