@@ -132,13 +132,7 @@ def signatures(
         face[key], full[key], figs = concept_signature(cg, key, file_digests, cells)
         if figs is not None:
             figures[key] = figs
-    # In the graph's order, as a full computation would give them.
-    order = list(cg.concepts)
-    return Signatures(
-        {k: face[k] for k in order},
-        {k: full[k] for k in order},
-        {k: figures[k] for k in order if k in figures},
-    )
+    return Signatures(face, full, figures)
 
 
 def _touched(
