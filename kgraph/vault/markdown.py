@@ -361,4 +361,17 @@ def render_body(body: str, hooks: RenderHooks, *, path: str, body_line: int) -> 
     out = md.renderer.render(tokens, md.options, render_env)
     found: _Found | None = env.get("kg_found")
     toc = tuple(found.headings) if found else ()
-    return RenderedBody(html=out, toc=toc, raw=bool(render_env[RAW]))
+    return RenderedBody(html=out, toc=toc, raw=bool(render_env[RAW]) or not _balanced(tokens))
+
+
+def _balanced(tokens: list[Token]) -> bool:
+    """True when every block token that opens an element is closed in order. A plugin can
+    leave closers behind (the footnote plugin, on a definition nested in another): such
+    markup goes through the sanitiser, which repairs it."""
+    stack: list[str] = []
+    for token in tokens:
+        if token.nesting == 1:
+            stack.append(token.tag)
+        elif token.nesting == -1 and (not stack or stack.pop() != token.tag):
+            return False
+    return not stack
