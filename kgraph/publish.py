@@ -323,7 +323,12 @@ def _apply(out: Path, ops: list[list[str]]) -> None:
             if (out / rel).exists():
                 os.replace(out / rel, old)
             os.replace(incoming / ".generated" / rel, out / rel)
-            shutil.rmtree(old, ignore_errors=True)
+            if old.exists():  # the old search index: thousands of files nobody waits for
+                from kgraph.background import detached
+
+                trash = _trash(out)
+                os.replace(old, trash)
+                detached(shutil.rmtree, trash, True)
 
 
 def _update_in_place(

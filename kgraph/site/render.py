@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -238,7 +238,7 @@ class SiteRenderer:
             shows |= rendered.shows
             body, renamed = self.finish_body(rendered, page, taken, f"f{i}-")
             body = _figure_refs(body, self.ctx.figures.get(key, {}))
-            toc = tuple(replace(h, anchor=renamed.get(h.anchor, h.anchor)) for h in rendered.toc)
+            toc = tuple(h._replace(anchor=renamed.get(h.anchor, h.anchor)) for h in rendered.toc)
             sections.append(
                 {
                     "index": i,

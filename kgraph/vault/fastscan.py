@@ -268,11 +268,7 @@ def _heading(text: str, k: int, scan: _Scan) -> None:
     count = scan.seen.get(slug, 0)
     scan.seen[slug] = count + 1
     anchor = slug if count == 0 else f"{slug}-{count}"
-    heading = object.__new__(Heading)
-    heading.__dict__.update(
-        level=level, text=" ".join(content.split()), anchor=anchor, line=scan.body_line + k
-    )
-    scan.headings.append(heading)
+    scan.headings.append(Heading(level, " ".join(content.split()), anchor, scan.body_line + k))
 
 
 @lru_cache(maxsize=65536)
@@ -487,32 +483,7 @@ def _inline(src: str, line0: int, scan: _Scan) -> None:
         plain = "".join(parts)
         simple = not ("\n" in plain or "!" in plain or "?" in plain or "  " in plain)
         for offset, args in pending:
-            scan.links.append(_link(*args, _context_at(plain, offset, simple)))
-
-
-def _link(
-    target: str,
-    line: int,
-    relation: str,
-    subpath: str | None,
-    display: str | None,
-    embed: bool,
-    kind: LinkKind,
-    context: str,
-) -> Link:
-    """`Link(...)` without the frozen dataclass's per-field `object.__setattr__` calls."""
-    link = object.__new__(Link)
-    link.__dict__.update(
-        target=target,
-        line=line,
-        relation=relation,
-        subpath=subpath,
-        display=display,
-        embed=embed,
-        kind=kind,
-        context=context,
-    )
-    return link
+            scan.links.append(Link(*args, _context_at(plain, offset, simple)))
 
 
 def _context_at(plain: str, offset: int, simple: bool = False) -> str:
