@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kgraph.config import CONFIG_NAME, Config, load_config
-from kgraph.gcpause import keep_for_good
+from kgraph.gcpause import keep_for_good, keep_until_exit
 from kgraph.graph.build import ConceptGraph, build_graph
 from kgraph.incremental import (
     PageState,
@@ -683,6 +683,7 @@ def build(
                 with stage_progress(enabled=not quiet and sys.stdout.isatty()) as on_stage:
                     builder.on_stage = on_stage
                     result = builder.build()
+                keep_until_exit(builder, result)
     except (BuildLocked, NotASite) as exc:
         print(f"kgraph: error: {exc}", file=sys.stderr)
         return 1

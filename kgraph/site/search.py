@@ -367,16 +367,18 @@ def build_search_index(
             )
             for shard in todo
         }
+        # Carried-over shards are linked while pagefind runs: 0.2 s of an edit at 10,000
+        # pages.
+        for shard in sorted(reuse & populated):
+            name = _bundle_name(shard, count)
+            assert previous is not None  # reuse is empty without it
+            _link_tree(previous / name, work / name, skip=frozenset({MANIFEST}))
         for shard, run in runs.items():
             message = run.result()
             if message is not None:
                 failed.add(shard)
                 where = "" if count == 1 else f" (shard {shard})"
                 problems.append(problem("", 0, "search-index", message + where))
-    for shard in sorted(reuse & populated):
-        name = _bundle_name(shard, count)
-        assert previous is not None  # reuse is empty without it
-        _link_tree(previous / name, work / name, skip=frozenset({MANIFEST}))
     bundles = [_bundle_name(s, count) for s in sorted(populated - failed)]
     if count > 1 and bundles:
         # The search page loads the UI from `pagefind/`; every bundle ships the same files.
