@@ -253,6 +253,9 @@ class Builder:
         self._settings: tuple[Path, Path, bool, int | None, str | None] | None = None
         self._dirty = False  # state not yet saved (serve saves it when it stops)
         self.on_stage: Callable[[str], None] | None = None  # told each stage as it starts
+        # serve: told the pages of the edited notes, published ahead of the rest of a build
+        self.early: Callable[[list[str]], None] | None = None
+        self._changed: set[Path] = set()
 
     @property
     def search_dir(self) -> Path:
@@ -320,6 +323,7 @@ class Builder:
             if fast is not None:
                 return fast
         self._last = None
+        self._changed = set(changed or ())
         if self._frozen:
             gc.unfreeze()  # the last build's objects may be collected again
             self._frozen = False
@@ -568,6 +572,8 @@ class Builder:
             # the next build only), while the workers render.
             on_files=sources.add,
             meanwhile=lambda: found.append(signatures(cg, digests, cells)) if fresh else None,
+            first=self._edited_keys(cg, data) if todo is not None else frozenset(),
+            on_first=self._publish_early if self.early is not None else None,
         )
         self._search_dirty = sources.finish()
         sigs = found[0]
@@ -609,6 +615,29 @@ class Builder:
         )
         self._rendered = len(site.dependencies)
         return site, keep, state
+
+    def _edited_keys(self, cg: ConceptGraph, data: VaultData) -> frozenset[str]:
+        """The concepts of the notes in the files this build was told changed."""
+        keys: set[str] = set()
+        for path in self._changed:
+            try:
+                rel = path.resolve().relative_to(data.root).as_posix()
+            except (ValueError, OSError):
+                continue
+            item = data.parsed.get(rel)
+            for note in item.notes if item is not None else ():
+                keys.add(cg.concept_of(note))
+        return frozenset(keys)
+
+    def _publish_early(self, head: SiteOutput) -> None:
+        """Write the edited notes' pages in place before the other pages a link edit
+        changes are rendered, and tell serve: the page being edited reloads first."""
+        from kgraph.publish import update_files
+
+        written = update_files(self.config.out, head.files, head.copies)
+        pages = [p for p in written if p.endswith(".html")]
+        if pages and self.early is not None:
+            self.early(pages)
 
     def _save_snapshot(self, cg: ConceptGraph, key: str | None = None) -> None:
         """Let `kgraph query` answer from this build's graph, figures included."""

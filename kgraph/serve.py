@@ -2,8 +2,10 @@
 
 The server only ever reads files under the output folder and binds to loopback by
 default. Open pages listen on a server-sent-events stream; after each rebuild the
-server names the pages whose bytes changed, and only those pages reload. Problems of
-the last build (file:line) are shown as an overlay until a build without them.
+server names the pages whose bytes changed, and only those pages reload. An edit that
+changes links (a full build in memory) names the edited note's page as soon as it is
+written, before the pages of its old and new targets and the indexes are rendered.
+Problems of the last build (file:line) are shown as an overlay until a build without them.
 """
 
 from __future__ import annotations
@@ -58,22 +60,46 @@ LIVE_JS = r"""
 """
 
 
+# How many publications a slow SSE client may miss before it is told to reload anyway.
+HISTORY = 64
+
+
 @dataclass
 class LiveState:
-    """The latest build's news, handed to every SSE client."""
+    """The builds' news, handed to every SSE client.
+
+    A build may publish twice (the edited page first, then the pages a changed link
+    touches), so each client is told every page changed since the version it last saw.
+    """
 
     version: int = 0
     changed: list[str] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
     closing: bool = False
+    history: list[tuple[int, list[str]]] = field(default_factory=list)
 
-    def publish(self, changed: Iterable[str], problems: list[dict[str, Any]]) -> None:
+    def publish(self, changed: Iterable[str], problems: list[dict[str, Any]] | None = None) -> None:
+        """Announce changed pages; `problems` None keeps the overlay as it is."""
         with self.cond:
             self.version += 1
             self.changed = sorted(changed)
-            self.problems = problems
+            if problems is not None:
+                self.problems = problems
+            self.history.append((self.version, self.changed))
+            del self.history[:-HISTORY]
             self.cond.notify_all()
+
+    def changed_since(self, seen: int) -> list[str]:
+        """Every page changed after version `seen` (call with `cond` held); `*` when some
+        of those versions are no longer remembered."""
+        if self.history and self.history[0][0] > seen + 1:
+            return ["*"]
+        pages: set[str] = set()
+        for version, changed in self.history:
+            if version > seen:
+                pages.update(changed)
+        return sorted(pages)
 
     def close(self) -> None:
         with self.cond:
@@ -170,10 +196,9 @@ def make_handler(out_dir: Path, state: LiveState) -> type[SimpleHTTPRequestHandl
                         if state.version == seen:
                             message = ": keep-alive\n\n"
                         else:
+                            changed = state.changed_since(seen)
                             seen = state.version
-                            data = json.dumps(
-                                {"changed": state.changed, "problems": state.problems}
-                            )
+                            data = json.dumps({"changed": changed, "problems": state.problems})
                             message = f"event: build\ndata: {data}\n\n"
                     self.wfile.write(message.encode())
                     self.wfile.flush()
@@ -281,6 +306,7 @@ def serve(
             first = builder.build()
         server = LiveServer(builder.config.out, host, port)
         server.state.publish([], first.overlay())
+        builder.early = server.state.publish  # the edited page, ahead of the rest
         server.start()
         print(f"kgraph: serving {builder.config.out} at {server.url} (Ctrl-C to stop)", flush=True)
         while watcher.is_alive():

@@ -56,13 +56,39 @@ def render_parallel(
     renderer: SiteRenderer | None = None,
     on_files: Callable[[Mapping[str, bytes]], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    first: frozenset[str] = frozenset(),
+    on_first: Callable[[SiteOutput], None] | None = None,
 ) -> SiteOutput:
     """Same result as `render_site(cg, config, cells=cells, only=only, index_pages=...)`,
     on `jobs` processes. Forked workers inherit `renderer`'s shared state instead of
     computing it again.
 
     `on_files` is given every batch of rendered files as it arrives, and `meanwhile` is
-    run once: both in this process while the workers still render, when there are any."""
+    run once: both in this process while the workers still render, when there are any.
+    The pages of `first` (the notes just edited) are rendered before any other, in this
+    process, and handed to `on_first` before the rest is started."""
+    if on_first is not None and first:
+        wanted = first if only is None else first & only
+        if wanted:
+            head = render_site(
+                cg, config, cells=cells, only=wanted, index_pages=False, renderer=renderer
+            )
+            if on_files is not None:
+                on_files(head.files)
+            on_first(head)
+            everything = frozenset(k for k, c in cg.concepts.items() if c.kind != "figure")
+            rest = render_parallel(
+                cg,
+                config,
+                cells=cells,
+                only=(everything if only is None else only) - wanted,
+                jobs=jobs,
+                index_pages=index_pages,
+                renderer=renderer,
+                on_files=on_files,
+                meanwhile=meanwhile,
+            )
+            return merge([head, rest])
 
     def alone(out: SiteOutput) -> SiteOutput:
         if meanwhile is not None:

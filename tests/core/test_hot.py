@@ -188,3 +188,41 @@ def test_settings_file_is_read_again(live: tuple[Builder, Path], tmp_path: Path)
     assert not result.fast
     assert "Served again" in (builder.config.out / "index.html").read_text()
     same_as_clean(builder, tmp_path)
+
+
+def test_a_link_edit_publishes_the_edited_page_before_the_others(
+    live: tuple[Builder, Path], tmp_path: Path
+) -> None:
+    builder, vault = live
+    out = builder.config.out
+    bravo, gamma, delta = page_of(out, "Beta"), page_of(out, "Gamma"), page_of(out, "Delta")
+    target_before = (out / delta).read_text()
+    seen: list[tuple[list[str], str, str]] = []
+    # What the browser could fetch at the moment it is told: the edited page is new,
+    # the page gaining a backlink not yet.
+    builder.early = lambda pages: seen.append(
+        (pages, (out / bravo).read_text(), (out / delta).read_text())
+    )
+    result = builder.build({edit(vault, "B.md", "[[Gamma]]", "[[Delta]]")})
+    assert not result.fast
+    assert [pages for pages, _, _ in seen] == [[bravo]]
+    _, edited, target = seen[0]
+    assert "../" + delta.removesuffix("index.html") in edited
+    assert target == target_before  # Delta's backlink from Beta comes with the rest
+    assert (out / delta).read_text() != target_before
+    # The rest of the build announces the pages it changed, the edited one not again.
+    assert bravo not in result.changed_pages
+    assert {gamma, delta} <= set(result.changed_pages)
+    same_as_clean(builder, tmp_path, result.report()["warnings"])
+
+
+def test_a_full_build_without_an_edit_publishes_nothing_early(
+    live: tuple[Builder, Path],
+) -> None:
+    builder, vault = live
+    seen: list[list[str]] = []
+    builder.early = seen.append
+    edit(vault, "B.md", "[[Gamma]]", "[[Delta]]")
+    result = builder.build()  # not told what changed: nothing to put first
+    assert not result.fast and result.changed_pages
+    assert seen == []

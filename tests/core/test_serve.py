@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from kgraph.serve import HISTORY, LiveState
+
 ROOT = Path(__file__).parent.parent.parent
 
 
@@ -196,3 +198,38 @@ def test_binds_loopback_and_stops_cleanly_on_ctrl_c(served: tuple[Server, Path])
         assert s.connect_ex(("127.0.0.1", server.port)) == 0
     assert server.stop() == 0
     server.wait_line("stopped", 5)
+
+
+def test_a_client_hears_of_every_page_changed_since_it_last_looked() -> None:
+    state = LiveState()
+    state.publish(["a/index.html"], [])
+    seen = state.version
+    state.publish(["b/index.html"])  # the edited page, ahead of the rest of its build
+    state.publish(["c/index.html", "b/index.html"], [{"code": "x"}])
+    with state.cond:
+        assert state.changed_since(seen) == ["b/index.html", "c/index.html"]
+        assert state.changed_since(state.version) == []
+    assert state.problems == [{"code": "x"}]
+    state.publish(["d/index.html"])  # None keeps the overlay's problems
+    assert state.problems == [{"code": "x"}]
+    for i in range(HISTORY):
+        state.publish([f"p{i}/index.html"])
+    with state.cond:
+        assert state.changed_since(seen) == ["*"]  # too far behind: reload whatever it is
+        assert state.changed_since(state.version - 1) == [f"p{HISTORY - 1}/index.html"]
+
+
+def test_a_link_edit_reloads_the_edited_page_first_then_the_page_it_now_links(
+    served: tuple[Server, Path],
+) -> None:
+    server, vault = served
+    events = server.events()
+    (vault / "Two.md").write_text("---\ntitle: Two\n---\nTwo now links [[Three]].\n")
+    first = next_build(events)
+    assert first["changed"] == ["two/index.html"]
+    status, body = server.get("/two/")
+    assert status == 200 and 'href="../three/index.html"' in body
+    second = next_build(events)
+    assert "three/index.html" in second["changed"]  # its new backlink
+    assert "two/index.html" not in second["changed"]
+    assert "Two" in server.get("/three/")[1]
