@@ -153,6 +153,20 @@ def _since(
     return Signatures(old.face, old.full, old.figures), replaced
 
 
+def _edited_keys(cg: ConceptGraph, data: VaultData, changed: set[Path]) -> frozenset[str]:
+    """The concepts of the notes in the files a build was told changed."""
+    keys: set[str] = set()
+    for path in changed:
+        try:
+            rel = path.resolve().relative_to(data.root).as_posix()
+        except (ValueError, OSError):
+            continue
+        item = data.parsed.get(rel)
+        for note in item.notes if item is not None else ():
+            keys.add(cg.concept_of(note))
+    return frozenset(keys)
+
+
 def attachment_copies(cg: ConceptGraph, data: VaultData) -> dict[str, Path]:
     """Every vault file a note links or embeds, at its place in the output."""
     from kgraph.site.context import safe_slug_path
@@ -255,7 +269,6 @@ class Builder:
         self.on_stage: Callable[[str], None] | None = None  # told each stage as it starts
         # serve: told the pages of the edited notes, published ahead of the rest of a build
         self.early: Callable[[list[str]], None] | None = None
-        self._changed: set[Path] = set()
 
     @property
     def search_dir(self) -> Path:
@@ -323,7 +336,6 @@ class Builder:
             if fast is not None:
                 return fast
         self._last = None
-        self._changed = set(changed or ())
         if self._frozen:
             gc.unfreeze()  # the last build's objects may be collected again
             self._frozen = False
@@ -360,7 +372,7 @@ class Builder:
             cells = self._execute(cg, result)
 
         with result.stage("render"):
-            site, keep, state = self._render(cg, data, cells, result)
+            site, keep, state = self._render(cg, data, cells, result, changed or set())
         result.problems.extend(site.problems)
 
         from kgraph.publish import publish
@@ -526,9 +538,16 @@ class Builder:
         return result
 
     def _render(
-        self, cg: ConceptGraph, data: VaultData, cells: dict[str, Any], result: BuildResult
+        self,
+        cg: ConceptGraph,
+        data: VaultData,
+        cells: dict[str, Any],
+        result: BuildResult,
+        changed: set[Path],
     ) -> tuple[SiteOutput, list[str], PageState]:
-        """Render what changed since the last build; return output, kept pages, new state."""
+        """Render what changed since the last build; return output, kept pages, new state.
+
+        With an `early` listener, the pages of the notes in `changed` come first."""
         from kgraph.publish import MARKER
         from kgraph.site.parallel import render_parallel
 
@@ -572,7 +591,7 @@ class Builder:
             # the next build only), while the workers render.
             on_files=sources.add,
             meanwhile=lambda: found.append(signatures(cg, digests, cells)) if fresh else None,
-            first=self._edited_keys(cg, data) if todo is not None else frozenset(),
+            first=_edited_keys(cg, data, changed) if todo is not None else frozenset(),
             on_first=self._publish_early if self.early is not None else None,
         )
         self._search_dirty = sources.finish()
@@ -615,19 +634,6 @@ class Builder:
         )
         self._rendered = len(site.dependencies)
         return site, keep, state
-
-    def _edited_keys(self, cg: ConceptGraph, data: VaultData) -> frozenset[str]:
-        """The concepts of the notes in the files this build was told changed."""
-        keys: set[str] = set()
-        for path in self._changed:
-            try:
-                rel = path.resolve().relative_to(data.root).as_posix()
-            except (ValueError, OSError):
-                continue
-            item = data.parsed.get(rel)
-            for note in item.notes if item is not None else ():
-                keys.add(cg.concept_of(note))
-        return frozenset(keys)
 
     def _publish_early(self, head: SiteOutput) -> None:
         """Write the edited notes' pages in place before the other pages a link edit

@@ -76,12 +76,11 @@ def render_parallel(
             if on_files is not None:
                 on_files(head.files)
             on_first(head)
-            everything = frozenset(k for k, c in cg.concepts.items() if c.kind != "figure")
             rest = render_parallel(
                 cg,
                 config,
                 cells=cells,
-                only=(everything if only is None else only) - wanted,
+                only=frozenset(only if only is not None else _page_keys(cg)) - wanted,
                 jobs=jobs,
                 index_pages=index_pages,
                 renderer=renderer,
@@ -97,7 +96,7 @@ def render_parallel(
             on_files(out.files)
         return out
 
-    keys = sorted(k for k, c in cg.concepts.items() if c.kind != "figure")
+    keys = sorted(_page_keys(cg))
     if only is not None:
         keys = [k for k in keys if k in only]
     if jobs <= 1 or sys.platform != "linux":
@@ -164,6 +163,11 @@ def render_parallel(
     finally:
         _shared = None
     return merge(parts)
+
+
+def _page_keys(cg: Any) -> list[str]:
+    """The concepts with a page of their own (figures live on their concept's page)."""
+    return [k for k, c in cg.concepts.items() if c.kind != "figure"]
 
 
 def merge(parts: Sequence[SiteOutput]) -> SiteOutput:

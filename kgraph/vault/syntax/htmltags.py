@@ -78,24 +78,19 @@ def _render_block(
     return "<p>" + html.escape(raw.strip(), quote=False) + "</p>\n"
 
 
-def _render_link_open(
-    self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
-) -> str:
-    href = tokens[idx].attrGet("href")
-    if not isinstance(href, str) or not safe_url(href):
-        env[RAW] = True
-    return str(self.renderToken(tokens, idx, options, env))
-
-
-def _image_rule(md: MarkdownIt) -> Any:
-    default = md.renderer.rules["image"]  # type: ignore[attr-defined]
+def _url_rule(md: MarkdownIt, kind: str, attr: str) -> Any:
+    """The render rule of `kind` (`link_open`, `image`), marking the body raw when the
+    token's `attr` URL is not one the sanitiser would keep as it is."""
+    default = md.renderer.rules.get(kind)  # type: ignore[attr-defined]
 
     def render(
         self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
     ) -> str:
-        src = tokens[idx].attrGet("src")
-        if not isinstance(src, str) or not safe_url(src):
+        url = tokens[idx].attrGet(attr)
+        if not isinstance(url, str) or not safe_url(url):
             env[RAW] = True
+        if default is None:
+            return str(self.renderToken(tokens, idx, options, env))
         return str(default(tokens, idx, options, env))
 
     return render
@@ -122,5 +117,5 @@ def htmltags_plugin(md: MarkdownIt) -> None:
     md.core.ruler.before("inline", "pseudo_html_blocks", _demote_pseudo_blocks)
     md.add_render_rule("html_inline", _render_inline)
     md.add_render_rule("html_block", _render_block)
-    md.add_render_rule("link_open", _render_link_open)
-    md.add_render_rule("image", _image_rule(md))
+    md.add_render_rule("link_open", _url_rule(md, "link_open", "href"))
+    md.add_render_rule("image", _url_rule(md, "image", "src"))
