@@ -7,7 +7,8 @@ Each measurement runs in a fresh process, one after another:
 - cold build: empty output and cache
 - no-op rebuild: nothing changed
 - one-note edit rebuild: one note's prose edited (through the CLI)
-- serve: from saving a note to the reload event on the SSE stream, and to the new page
+- serve: from saving a note to the reload event on the SSE stream, and to the new page,
+  for an edit of prose and for an edit that adds a link
 - warm `kgraph query neighbors`
 - peak memory of the cold build: the largest sum of RSS over the build's process tree
 """
@@ -126,8 +127,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve_latency(vault: Path, out: Path, env: dict[str, str], rounds: int = 5) -> list[float]:
-    """Seconds from saving a note to the browser-visible new page, several rounds."""
+def serve_latency(
+    vault: Path, out: Path, env: dict[str, str], rounds: int = 5
+) -> tuple[list[float], list[float]]:
+    """Seconds from saving a note to the browser-visible new page, several rounds of a
+    prose edit, then several of an edit that adds a link (a full build follows it)."""
     port = free_port()
     cmd = [sys.executable, "-m", "kgraph", "serve", str(vault), "-o", str(out), "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
@@ -159,26 +163,38 @@ def serve_latency(vault: Path, out: Path, env: dict[str, str], rounds: int = 5) 
 
         threading.Thread(target=listen, daemon=True).start()
         time.sleep(1.0)
-        note = sorted(vault.rglob("*.md"))[-1]
+        notes = sorted(vault.rglob("*.md"))
+        note = notes[-1]
         slug = None
-        results = []
-        for i in range(rounds):
+        prose: list[float] = []
+        links: list[float] = []
+        for i in range(2 * rounds):
             got.clear()
+            seen = len(events)
             text = note.read_text()
-            note.write_text(text + f"\nEdit number {i} for the benchmark.\n")
+            marker = f"Edit number {i}"
+            if i < rounds:
+                note.write_text(text + f"\n{marker} for the benchmark.\n")
+            else:  # a link to a note it did not link to: every round changes the graph
+                target = notes[(i * 997) % len(notes)].stem
+                note.write_text(text + f"\n{marker} links [[{target}]].\n")
             saved = time.perf_counter()
             assert got.wait(120), "no reload event"
             event = time.perf_counter()
             if slug is None:  # finding the page among thousands is not part of the latency
-                slug = _page_of(out, f"Edit number {i}")
+                slug = _page_of(out, marker)
             fetch = time.perf_counter()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             conn.request("GET", "/" + slug)
             body = conn.getresponse().read()
-            assert f"Edit number {i}".encode() in body
-            results.append(event - saved + time.perf_counter() - fetch)
+            assert marker.encode() in body
+            (prose if i < rounds else links).append(event - saved + time.perf_counter() - fetch)
+            if i >= rounds:  # the full build's own announcement ends the edit
+                deadline = time.monotonic() + 300
+                while len(events) < seen + 2 and time.monotonic() < deadline:
+                    time.sleep(0.05)
             time.sleep(0.5)
-        return results
+        return prose, links
     finally:
         proc.terminate()
         proc.wait(30)
@@ -228,7 +244,7 @@ def main() -> None:
             )
             for _ in range(3)
         )
-        latency = serve_latency(vault, work / "serve-site", env)
+        latency, link_latency = serve_latency(vault, work / "serve-site", env)
         result = {
             "notes": n,
             "floor_s": round(floor, 2),
@@ -239,6 +255,7 @@ def main() -> None:
             "edit_s": round(edit, 2),
             "edit_share": round(edit / cold, 3),
             "serve_reload_ms": [round(x * 1000) for x in latency],
+            "serve_link_reload_ms": [round(x * 1000) for x in link_latency],
             "query_s": round(query, 2),
             "peak_mb": round(peak),
         }

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kgraph.config import CONFIG_NAME, Config, load_config
 from kgraph.gcpause import keep_for_good, keep_until_exit
@@ -38,6 +38,9 @@ from kgraph.lock import BuildLocked, build_lock
 from kgraph.problems import Problem
 from kgraph.site.output import SiteOutput
 from kgraph.vault.load import ParsedFile, VaultData, load_vault
+
+if TYPE_CHECKING:
+    from kgraph.preview import Preview
 
 
 @dataclass
@@ -331,11 +334,24 @@ class Builder:
         """
         if changed and any(p.name == CONFIG_NAME for p in changed):
             self.reload_config()
+        preview: Preview | None = None
         if changed and self._last is not None:
             fast = self._hot(changed)
             if fast is not None:
                 return fast
+            if self.early is not None:
+                from kgraph.preview import start_preview
+
+                # The edited page from the last build in memory, on the other core.
+                preview = start_preview(self._last, self.config, changed, self.early)
         self._last = None
+        try:
+            return self._full_build(changed, preview)
+        finally:
+            if preview is not None:
+                preview.wait()
+
+    def _full_build(self, changed: set[Path] | None, preview: Preview | None) -> BuildResult:
         if self._frozen:
             gc.unfreeze()  # the last build's objects may be collected again
             self._frozen = False
@@ -372,6 +388,8 @@ class Builder:
             cells = self._execute(cg, result)
 
         with result.stage("render"):
+            if preview is not None:
+                preview.wait()  # its pages are written before this build writes any
             site, keep, state = self._render(cg, data, cells, result, changed or set())
         result.problems.extend(site.problems)
 

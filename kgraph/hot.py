@@ -111,12 +111,21 @@ def _current_edges(cg: ConceptGraph, key: str) -> dict[tuple[str, str, str], dic
     }
 
 
-def try_hot_edit(
-    last: LastBuild, config: Config, changed: set[Path], publish_to: Path
-) -> HotEdit | None:
-    """Apply an edit of note prose to `last` and write the pages it changes, or return None
-    (nothing touched) when the edit needs a full build."""
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class EditPlan:
+    """The files a save changed, parsed again, and their notes paired with the old ones."""
+
+    items: dict[str, ParsedFile]
+    swaps: list[tuple[Note, Note, str]]  # (old note, new note, concept key)
+
+    def notes_by_file(self, last: LastBuild) -> dict[str, list[Note]]:
+        """Every file's notes as they are now (links resolve against the edited notes)."""
+        return {**last.in_file, **{rel: list(item.notes) for rel, item in self.items.items()}}
+
+
+def plan_edit(last: LastBuild, config: Config, changed: set[Path]) -> EditPlan | None:
+    """Pair the edited notes with the last build's when the save changed only notes'
+    bodies and links (same files, titles, names, tags, headings; no cells), else None."""
     root = last.data.root
     rels: list[str] = []
     templates = config.templates.resolve() if config.templates is not None else None
@@ -141,7 +150,7 @@ def try_hot_edit(
         if item.digest != last.data.parsed[rel].digest:
             items[rel] = item
     cg = last.cg
-    plan: list[tuple[Note, Note, str]] = []  # (old, new, concept key)
+    swaps: list[tuple[Note, Note, str]] = []
     for rel, item in items.items():
         old_notes = last.in_file.get(rel, [])
         if len(old_notes) != len(item.notes) or not _plain([*old_notes, *item.notes]):
@@ -153,11 +162,24 @@ def try_hot_edit(
             concept = cg.concepts[key]
             if len(concept.notes) != 1 or concept.notes[0] is not old:
                 return None  # merged duplicates: edge order spans files
-            plan.append((old, new, key))
+            swaps.append((old, new, key))
+    return EditPlan(items, swaps)
+
+
+def try_hot_edit(
+    last: LastBuild, config: Config, changed: set[Path], publish_to: Path
+) -> HotEdit | None:
+    """Apply an edit of note prose to `last` and write the pages it changes, or return None
+    (nothing touched) when the edit needs a full build."""
+    started = time.perf_counter()
+    edit = plan_edit(last, config, changed)
+    if edit is None:
+        return None
+    items, plan = edit.items, edit.swaps
+    cg = last.cg
     link_problems: dict[str, list[Problem]] = {rel: [] for rel in items}
     in_file = {rel: list(item.notes) for rel, item in items.items()}
-    # Links are resolved against the edited notes (anchors within the same file).
-    in_file_now = {**last.in_file, **in_file}
+    in_file_now = edit.notes_by_file(last)
     # Edges may change their line or context sentence, which only the pages at both
     # ends show; a changed set of edges changes what other pages show.
     retouched: dict[tuple[str, str, str], dict[str, Any]] = {}

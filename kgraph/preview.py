@@ -1,0 +1,143 @@
+"""The dev server's first answer to a link edit: the edited page, before the full build.
+
+A save that adds, removes or retargets links changes other pages too (backlinks, local
+graphs, the global graph), so it takes a full build, and linking a large vault alone
+takes over a second. The edited page itself only needs its own new edges. A forked child
+takes the last build in memory, swaps in the edited notes and their edges, renders their
+pages, writes the ones that changed and reports them; the parent announces them and runs
+the full build meanwhile on the other core. The child works on a copy-on-write image,
+so the parent's last build stays untouched whatever it does.
+
+The full build renders those pages again before writing anything else: when it agrees
+(the usual case) the files stay as the child wrote them and are not announced twice;
+when it does not, it rewrites them and they reload once more. It waits for the child
+before writing, so a late child can never overwrite the full build's pages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kgraph.config import Config
+from kgraph.graph.build import _bulk_edges
+from kgraph.hot import EditPlan, LastBuild, _edges_of, plan_edit
+
+# The child renders a page or two; past this, something is wrong and it is stopped.
+CHILD_TIMEOUT = 30.0
+
+
+class Preview:
+    """A forked render of the edited pages; `wait` before writing the site again."""
+
+    def __init__(self, pid: int, reader: int, announce: Callable[[list[str]], None]) -> None:
+        self.pid = pid
+        self.pages: list[str] = []
+        self._reader = reader
+        self._announce = announce
+        self._thread = threading.Thread(target=self._listen, name="kgraph-preview", daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
+        chunks: list[bytes] = []
+        try:
+            while chunk := os.read(self._reader, 1 << 16):
+                chunks.append(chunk)
+        finally:
+            os.close(self._reader)
+            os.waitpid(self.pid, 0)
+        try:
+            pages = json.loads(b"".join(chunks) or b"[]")
+        except ValueError:
+            return  # the child died mid-report: the full build writes and announces
+        if isinstance(pages, list) and pages:
+            self.pages = [str(p) for p in pages]
+            self._announce(self.pages)
+
+    def wait(self, timeout: float = CHILD_TIMEOUT) -> None:
+        """Return once the child has exited and its pages were announced."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._thread.join()
+
+
+def start_preview(
+    last: LastBuild,
+    config: Config,
+    changed: set[Path],
+    announce: Callable[[list[str]], None],
+) -> Preview | None:
+    """Fork a child that writes the edited notes' pages as the full build will; None when
+    the edit is not one it can show (new files, new stubs, changed titles or headings...)."""
+    if sys.platform != "linux":
+        return None
+    plan = plan_edit(last, config, changed)
+    if plan is None or not plan.swaps:
+        return None
+    notes_now = plan.notes_by_file(last)
+    edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for _old, new, key in plan.swaps:
+        found, _problems, no_new_stubs = _edges_of(last.cg, notes_now, new, key)
+        if not no_new_stubs:
+            return None  # a page for the new stub comes with the full build
+        edges.update(found)
+    reader, writer = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return None
+    if pid == 0:  # pragma: no cover - runs in the child, which leaves with os._exit
+        os.close(reader)
+        try:
+            pages = _render_edited(last, config, plan, edges)
+            os.write(writer, json.dumps(pages).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    return Preview(pid, reader, announce)
+
+
+def _render_edited(
+    last: LastBuild,
+    config: Config,
+    plan: EditPlan,
+    edges: dict[tuple[str, str, str], dict[str, Any]],
+) -> list[str]:
+    """In the child: put the new notes and edges into the last build, render and write
+    the edited pages; return the pages written."""
+    gc.disable()  # a short life: a collection would only copy the parent's pages
+    from kgraph.publish import update_files
+    from kgraph.site.graphview import Neighbourhoods
+    from kgraph.site.render import render_site
+
+    cg = last.cg
+    graph = cg.graph
+    keys = {key for _old, _new, key in plan.swaps}
+    for _old, new, key in plan.swaps:
+        cg.concepts[key].notes[0] = new
+    for key in keys:
+        for target in graph._succ[key]:
+            del graph._pred[target][key]
+        graph._succ[key].clear()
+    _bulk_edges(graph, edges)
+    site = last.renderer
+    site.hood = Neighbourhoods(graph, site.ctx.pages)  # its memo holds the old edges
+    copies_before = set(site.ctx.copies)
+    output = render_site(
+        cg, config, cells=last.cells, only=frozenset(keys), index_pages=False, renderer=site
+    )
+    copies = {rel: src for rel, src in site.ctx.copies.items() if rel not in copies_before}
+    written = update_files(config.out, output.files, copies)
+    return [p for p in written if p.endswith(".html")]

@@ -1,0 +1,123 @@
+"""A link edit in the dev server: the edited page, rendered in a forked child from the last
+build, is written and announced before the full build has even linked the vault."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kgraph.build
+from kgraph.build import Builder
+from kgraph.preview import start_preview
+from tests.core.test_hot import edit, live, page_of, same_as_clean
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the preview forks")
+
+__all__ = ["live"]  # the fixture, shared with test_hot
+
+
+def held_linking(monkeypatch: pytest.MonkeyPatch, announced: threading.Event) -> list[bool]:
+    """Make the full build wait (a while at most) for the first announcement before it
+    links the vault; record, per build, whether it had come by then."""
+    before: list[bool] = []
+    real = kgraph.build.build_graph
+
+    def build_graph(*args: Any) -> Any:
+        before.append(announced.wait(20))
+        return real(*args)
+
+    monkeypatch.setattr(kgraph.build, "build_graph", build_graph)
+    return before
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("B.md", "[[Gamma]]", "[[Delta]]"),  # retargeted
+        ("B.md", "leads to [[Gamma]].", "leads to [[Gamma]] and [[Phi]]."),  # added
+        ("C.md", " It wants [[Omega]].", ""),  # removed: the stub loses its only link
+        ("D.md", "[[Epsilon]].", "[[Epsilon]].\n\nSee also: [[Alpha]], [[Gamma]]\n"),  # typed
+        ("F.md", "alone.", "alone, unlike [[Epsilon#Missing]]."),  # a missing anchor
+    ],
+)
+def test_a_link_edit_shows_the_edited_page_before_the_vault_is_linked(
+    live: tuple[Builder, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    old: str,
+    new: str,
+) -> None:
+    builder, vault = live
+    out = builder.config.out
+    title = {"B.md": "Beta", "C.md": "Gamma", "D.md": "Delta", "F.md": "Phi"}[name]
+    page = page_of(out, title)
+    before = (out / page).read_text()
+    announced = threading.Event()
+    seen: list[tuple[list[str], str]] = []
+
+    def early(pages: list[str]) -> None:
+        seen.append((pages, (out / page).read_text()))
+        announced.set()
+
+    builder.early = early
+    linked_after_announcement = held_linking(monkeypatch, announced)
+    result = builder.build({edit(vault, name, old, new)})
+    assert not result.fast
+    assert linked_after_announcement == [True]
+    assert [pages for pages, _ in seen] == [[page]]
+    shown = seen[0][1]
+    assert shown != before
+    # The full build agreed: it left the page as the preview wrote it and did not
+    # announce it again.
+    assert (out / page).read_text() == shown
+    assert page not in result.changed_pages
+    same_as_clean(builder, tmp_path, result.report()["warnings"])
+
+
+def test_the_preview_leaves_the_last_build_as_it_was(live: tuple[Builder, Path]) -> None:
+    builder, vault = live
+    last = builder._last
+    assert last is not None
+    key = next(k for k, c in last.cg.concepts.items() if c.title == "Beta")
+    edges_before = sorted(last.cg.graph.out_edges(key, keys=True))
+    note_before = last.cg.concepts[key].notes[0]
+    announced: list[list[str]] = []
+    preview = start_preview(
+        last, builder.config, {edit(vault, "B.md", "[[Gamma]]", "[[Delta]]")}, announced.append
+    )
+    assert preview is not None
+    preview.wait()
+    page = page_of(builder.config.out, "Beta")
+    assert announced == [[page]]
+    assert "Delta" in (builder.config.out / page).read_text()
+    # The child changed its own copy of the graph, not this process's.
+    assert sorted(last.cg.graph.out_edges(key, keys=True)) == edges_before
+    assert last.cg.concepts[key].notes[0] is note_before
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("F.md", "alone.", "alone [[Nowhere]]."),  # a new stub: its page comes with the build
+        ("B.md", "title: Beta", "title: Bravo"),  # a title other pages show
+    ],
+)
+def test_edits_beyond_links_get_no_preview_and_still_come_first(
+    live: tuple[Builder, Path], tmp_path: Path, name: str, old: str, new: str
+) -> None:
+    builder, vault = live
+    changed = {edit(vault, name, old, new)}
+    assert builder._last is not None
+    assert start_preview(builder._last, builder.config, changed, lambda pages: None) is None
+    seen: list[list[str]] = []
+    builder.early = seen.append
+    result = builder.build(changed)
+    title = "Phi" if name == "F.md" else "Bravo"
+    # The full build's own early render still puts the edited page first.
+    assert seen == [[page_of(builder.config.out, title)]]
+    same_as_clean(builder, tmp_path, result.report()["warnings"])
