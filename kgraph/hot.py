@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kgraph.config import CONFIG_NAME, Config
-from kgraph.graph.build import ConceptGraph, _add_link
+from kgraph.graph.build import Concept, ConceptGraph, _add_link
 from kgraph.graph.keys import fold
 from kgraph.incremental import PageState, concept_signature, embedders, home_key
 from kgraph.problems import Problem
@@ -94,15 +94,17 @@ def _plain(notes: Iterable[Note]) -> bool:
 
 def _edges_of(
     cg: ConceptGraph, in_file: dict[str, list[Note]], note: Note, key: str
-) -> tuple[dict[tuple[str, str, str], dict[str, Any]], list[Problem], bool]:
-    """The out-edges and link problems `note` gives its concept; False if it wants new stubs."""
+) -> tuple[dict[tuple[str, str, str], dict[str, Any]], list[Problem], dict[str, Concept]]:
+    """The out-edges and link problems `note` gives its concept, and the stub concepts
+    its links want that the graph does not have yet."""
     scratch = ConceptGraph(
         graph=cg.graph, concepts=dict(cg.concepts), resolver=cg.resolver, problems=[]
     )
     edges: dict[tuple[str, str, str], dict[str, Any]] = {}
     for link in note.links:
         _add_link(scratch, note, key, link, in_file, edges)
-    return edges, scratch.problems, len(scratch.concepts) == len(cg.concepts)
+    stubs = {k: c for k, c in scratch.concepts.items() if k not in cg.concepts}
+    return edges, scratch.problems, stubs
 
 
 def _current_edges(cg: ConceptGraph, key: str) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -184,9 +186,9 @@ def try_hot_edit(
     # ends show; a changed set of edges changes what other pages show.
     retouched: dict[tuple[str, str, str], dict[str, Any]] = {}
     for _old, new, key in plan:
-        edges, problems, no_new_stubs = _edges_of(cg, in_file_now, new, key)
+        edges, problems, stubs = _edges_of(cg, in_file_now, new, key)
         current = _current_edges(cg, key)
-        if not no_new_stubs or edges.keys() != current.keys():
+        if stubs or edges.keys() != current.keys():
             return None
         retouched.update((e, attrs) for e, attrs in edges.items() if attrs != current[e])
         link_problems[new.path].extend(problems)

@@ -3,10 +3,11 @@
 A save that adds, removes or retargets links changes other pages too (backlinks, local
 graphs, the global graph), so it takes a full build, and linking a large vault alone
 takes over a second. The edited page itself only needs its own new edges. A forked child
-takes the last build in memory, swaps in the edited notes and their edges, renders their
-pages, writes the ones that changed and reports them; the parent announces them and runs
-the full build meanwhile on the other core. The child works on a copy-on-write image,
-so the parent's last build stays untouched whatever it does.
+takes the last build in memory, swaps in the edited notes and their edges (and the stubs
+new links want), renders their pages, writes the ones that changed and reports them; the
+parent announces them and runs the full build meanwhile on the other core. The child
+works on a copy-on-write image, so the parent's last build stays untouched whatever it
+does.
 
 The full build renders those pages again before writing anything else: when it agrees
 (the usual case) the files stay as the child wrote them and are not announced twice;
@@ -28,8 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from kgraph.config import Config
-from kgraph.graph.build import _bulk_edges
+from kgraph.graph.build import Concept, _bulk_edges, _node_attrs
+from kgraph.graph.keys import slugify
 from kgraph.hot import EditPlan, LastBuild, _edges_of, plan_edit
+from kgraph.site.context import page_slug
+from kgraph.site.urls import page_path
 
 # The child renders a page or two; past this, something is wrong and it is stopped.
 CHILD_TIMEOUT = 30.0
@@ -77,8 +81,9 @@ def start_preview(
     changed: set[Path],
     announce: Callable[[list[str]], None],
 ) -> Preview | None:
-    """Fork a child that writes the edited notes' pages as the full build will; None when
-    the edit is not one it can show (new files, new stubs, changed titles or headings...)."""
+    """Fork a child that writes the edited notes' pages (and the pages of stubs their
+    new links want) as the full build will; None when the edit is not one it can show:
+    new or removed files, changed titles, names, tags or headings, cells."""
     if sys.platform != "linux":
         return None
     plan = plan_edit(last, config, changed)
@@ -86,11 +91,14 @@ def start_preview(
         return None
     notes_now = plan.notes_by_file(last)
     edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+    stubs: dict[str, Concept] = {}
     for _old, new, key in plan.swaps:
-        found, _problems, no_new_stubs = _edges_of(last.cg, notes_now, new, key)
-        if not no_new_stubs:
-            return None  # a page for the new stub comes with the full build
+        found, _problems, wanted = _edges_of(last.cg, notes_now, new, key)
         edges.update(found)
+        stubs.update(wanted)
+    stub_pages = _stub_pages(last, stubs)
+    if stub_pages is None:
+        return None
     reader, writer = os.pipe()
     try:
         pid = os.fork()
@@ -101,7 +109,7 @@ def start_preview(
     if pid == 0:  # pragma: no cover - runs in the child, which leaves with os._exit
         os.close(reader)
         try:
-            pages = _render_edited(last, config, plan, edges)
+            pages = _render_edited(last, config, plan, edges, stubs, stub_pages)
             os.write(writer, json.dumps(pages).encode())
         finally:
             os._exit(0)
@@ -109,14 +117,36 @@ def start_preview(
     return Preview(pid, reader, announce)
 
 
+def _stub_pages(last: LastBuild, stubs: dict[str, Concept]) -> dict[str, str] | None:
+    """The page of each new stub, as a full build would assign it; None when one would
+    take a slug or page another concept holds, since numbering the collision could then
+    move that concept's page too."""
+    if not stubs:
+        return {}
+    slugs = {concept.slug for concept in last.cg.concepts.values()}
+    used = set(last.renderer.ctx.pages.values())
+    pages: dict[str, str] = {}
+    for key in sorted(stubs):
+        slug = slugify(key)
+        page = page_path(page_slug(key, slug))
+        if slug in slugs or page in used or key in last.cg.graph:
+            return None
+        slugs.add(slug)
+        used.add(page)
+        pages[key] = page
+    return pages
+
+
 def _render_edited(
     last: LastBuild,
     config: Config,
     plan: EditPlan,
     edges: dict[tuple[str, str, str], dict[str, Any]],
+    stubs: dict[str, Concept],
+    stub_pages: dict[str, str],
 ) -> list[str]:
-    """In the child: put the new notes and edges into the last build, render and write
-    the edited pages; return the pages written."""
+    """In the child: put the new notes, stubs and edges into the last build, render and
+    write the edited pages and the new stubs' pages; return the pages written."""
     gc.disable()  # a short life: a collection would only copy the parent's pages
     from kgraph.publish import update_files
     from kgraph.site.graphview import Neighbourhoods
@@ -124,19 +154,31 @@ def _render_edited(
 
     cg = last.cg
     graph = cg.graph
+    site = last.renderer
     keys = {key for _old, _new, key in plan.swaps}
     for _old, new, key in plan.swaps:
         cg.concepts[key].notes[0] = new
+    for key, page in stub_pages.items():
+        concept = stubs[key]
+        concept.slug = slugify(key)
+        cg.concepts[key] = concept
+        graph.add_node(key, **_node_attrs(concept))
+        site.ctx.pages[key] = page
+        site._targets.pop(key, None)  # it may have been looked up as a node without a page
     for key in keys:
         for target in graph._succ[key]:
             del graph._pred[target][key]
         graph._succ[key].clear()
     _bulk_edges(graph, edges)
-    site = last.renderer
     site.hood = Neighbourhoods(graph, site.ctx.pages)  # its memo holds the old edges
     copies_before = set(site.ctx.copies)
     output = render_site(
-        cg, config, cells=last.cells, only=frozenset(keys), index_pages=False, renderer=site
+        cg,
+        config,
+        cells=last.cells,
+        only=frozenset(keys | set(stub_pages)),
+        index_pages=False,
+        renderer=site,
     )
     copies = {rel: src for rel, src in site.ctx.copies.items() if rel not in copies_before}
     written = update_files(config.out, output.files, copies)

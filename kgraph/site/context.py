@@ -31,6 +31,12 @@ class FigureInfo:
     error: str | None
 
 
+def page_slug(key: str, slug: str) -> str:
+    """A concept's page slug before collisions are numbered: safe, never a reserved name."""
+    found = safe_slug(slug or key, fallback="concept")
+    return "c-" + found if found.split("/")[0] in RESERVED else found
+
+
 def assign_pages(cg: ConceptGraphLike) -> dict[str, str]:
     """Output path of each concept page (figures have none), unique and inside the site."""
     pages: dict[str, str] = {}
@@ -39,9 +45,7 @@ def assign_pages(cg: ConceptGraphLike) -> dict[str, str]:
         concept = cg.concepts[key]
         if concept.kind == "figure":
             continue
-        slug = safe_slug(concept.slug or key, fallback="concept")
-        if slug.split("/")[0] in RESERVED:
-            slug = "c-" + slug
+        slug = page_slug(key, concept.slug)
         base, n = slug, 1
         while slug in used:
             n += 1

@@ -35,13 +35,15 @@ def held_linking(monkeypatch: pytest.MonkeyPatch, announced: threading.Event) ->
 
 
 @pytest.mark.parametrize(
-    ("name", "old", "new"),
+    ("name", "old", "new", "stubs"),
     [
-        ("B.md", "[[Gamma]]", "[[Delta]]"),  # retargeted
-        ("B.md", "leads to [[Gamma]].", "leads to [[Gamma]] and [[Phi]]."),  # added
-        ("C.md", " It wants [[Omega]].", ""),  # removed: the stub loses its only link
-        ("D.md", "[[Epsilon]].", "[[Epsilon]].\n\nSee also: [[Alpha]], [[Gamma]]\n"),  # typed
-        ("F.md", "alone.", "alone, unlike [[Epsilon#Missing]]."),  # a missing anchor
+        ("B.md", "[[Gamma]]", "[[Delta]]", []),  # retargeted
+        ("B.md", "leads to [[Gamma]].", "leads to [[Gamma]] and [[Phi]].", []),  # added
+        ("C.md", " It wants [[Omega]].", "", []),  # removed: the stub loses its only link
+        ("D.md", "[[Epsilon]].", "[[Epsilon]].\n\nSee also: [[Alpha]], [[Gamma]]\n", []),
+        ("F.md", "alone.", "alone, unlike [[Epsilon#Missing]].", []),  # a missing anchor
+        ("F.md", "alone.", "alone, unlike [[Zeta]] and [[Eta]].", ["Eta", "Zeta"]),  # new stubs
+        ("B.md", "[[Gamma]]", "[[Omega]]", []),  # a stub another note wants already
     ],
 )
 def test_a_link_edit_shows_the_edited_page_before_the_vault_is_linked(
@@ -51,12 +53,14 @@ def test_a_link_edit_shows_the_edited_page_before_the_vault_is_linked(
     name: str,
     old: str,
     new: str,
+    stubs: list[str],
 ) -> None:
     builder, vault = live
     out = builder.config.out
     title = {"B.md": "Beta", "C.md": "Gamma", "D.md": "Delta", "F.md": "Phi"}[name]
     page = page_of(out, title)
     before = (out / page).read_text()
+    assert not any(page_exists(out, stub) for stub in stubs)
     announced = threading.Event()
     seen: list[tuple[list[str], str]] = []
 
@@ -69,14 +73,25 @@ def test_a_link_edit_shows_the_edited_page_before_the_vault_is_linked(
     result = builder.build({edit(vault, name, old, new)})
     assert not result.fast
     assert linked_after_announcement == [True]
-    assert [pages for pages, _ in seen] == [[page]]
+    stub_pages = [page_of(out, stub) for stub in stubs]
+    assert [pages for pages, _ in seen] == [sorted([page, *stub_pages])]
     shown = seen[0][1]
     assert shown != before
-    # The full build agreed: it left the page as the preview wrote it and did not
-    # announce it again.
+    for stub, stub_page in zip(stubs, stub_pages, strict=True):
+        assert f'href="../{stub_page}"' in shown, stub
+    # The full build agreed: it left the pages as the preview wrote them and did not
+    # announce them again.
     assert (out / page).read_text() == shown
-    assert page not in result.changed_pages
+    assert not {page, *stub_pages} & set(result.changed_pages)
     same_as_clean(builder, tmp_path, result.report()["warnings"])
+
+
+def page_exists(out: Path, title: str) -> bool:
+    try:
+        page_of(out, title)
+    except AssertionError:
+        return False
+    return True
 
 
 def test_the_preview_leaves_the_last_build_as_it_was(live: tuple[Builder, Path]) -> None:
@@ -103,7 +118,9 @@ def test_the_preview_leaves_the_last_build_as_it_was(live: tuple[Builder, Path])
 @pytest.mark.parametrize(
     ("name", "old", "new"),
     [
-        ("F.md", "alone.", "alone [[Nowhere]]."),  # a new stub: its page comes with the build
+        # A new stub whose slug, `phi`, a note holds: numbering the two is the full
+        # build's business.
+        ("F.md", "alone.", "alone, unlike [[Phi!]]."),
         ("B.md", "title: Beta", "title: Bravo"),  # a title other pages show
     ],
 )
@@ -118,6 +135,8 @@ def test_edits_beyond_links_get_no_preview_and_still_come_first(
     builder.early = seen.append
     result = builder.build(changed)
     title = "Phi" if name == "F.md" else "Bravo"
+    if name == "F.md":
+        assert "[[Phi!]]" in str(result.report()["warnings"])  # a stub, not a loose match
     # The full build's own early render still puts the edited page first.
     assert seen == [[page_of(builder.config.out, title)]]
     same_as_clean(builder, tmp_path, result.report()["warnings"])
