@@ -12,7 +12,7 @@ which gives the same site; tests compare both.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,11 @@ def _identity(note: Note) -> tuple[Any, ...]:
     )
 
 
+def _name(note: Note) -> tuple[Any, ...]:
+    # What decides a note's concept, its page and whether it has one.
+    return (note.path, note.index, note.title, note.titled, note.aliases, note.draft)
+
+
 def _plain(notes: Iterable[Note]) -> bool:
     """No cells and no links to figures: nothing the cells stage added to the graph."""
     for note in notes:
@@ -125,9 +130,12 @@ class EditPlan:
         return {**last.in_file, **{rel: list(item.notes) for rel, item in self.items.items()}}
 
 
-def plan_edit(last: LastBuild, config: Config, changed: set[Path]) -> EditPlan | None:
-    """Pair the edited notes with the last build's when the save changed only notes'
-    bodies and links (same files, titles, names, tags, headings; no cells), else None."""
+def plan_edit(
+    last: LastBuild, config: Config, changed: set[Path], same: Callable[[Note], Any] = _identity
+) -> EditPlan | None:
+    """Pair the edited notes with the last build's when the save changed only what `same`
+    leaves out (by default bodies and links: same files, titles, names, tags, headings;
+    no cells), else None."""
     root = last.data.root
     rels: list[str] = []
     templates = config.templates.resolve() if config.templates is not None else None
@@ -158,7 +166,7 @@ def plan_edit(last: LastBuild, config: Config, changed: set[Path]) -> EditPlan |
         if len(old_notes) != len(item.notes) or not _plain([*old_notes, *item.notes]):
             return None
         for old, new in zip(old_notes, item.notes, strict=True):
-            if _identity(old) != _identity(new):
+            if same(old) != same(new):
                 return None
             key = cg.concept_of(old)
             concept = cg.concepts[key]

@@ -1,8 +1,9 @@
-"""The dev server's first answer to a link edit: the edited page, before the full build.
+"""The dev server's first answer to an edit that needs a full build: the edited page.
 
-A save that adds, removes or retargets links changes other pages too (backlinks, local
-graphs, the global graph), so it takes a full build, and linking a large vault alone
-takes over a second. The edited page itself only needs its own new edges. A forked child
+A save that adds, removes or retargets links, or changes a note's headings, tags or
+date, changes other pages too (backlinks, local graphs, the global graph, anchors
+others link to, tag and A-Z pages), so it takes a full build, and linking a large vault
+alone takes over a second. The edited page itself only needs its own new edges. A forked child
 takes the last build in memory, swaps in the edited notes and their edges (and the stubs
 new links want), renders their pages, writes the ones that changed and reports them; the
 parent announces them and runs the full build meanwhile on the other core. The child
@@ -31,7 +32,7 @@ from typing import Any
 from kgraph.config import Config
 from kgraph.graph.build import Concept, _bulk_edges, _node_attrs
 from kgraph.graph.keys import slugify
-from kgraph.hot import EditPlan, LastBuild, _edges_of, plan_edit
+from kgraph.hot import EditPlan, LastBuild, _edges_of, _name, plan_edit
 from kgraph.site.context import page_slug
 from kgraph.site.urls import page_path
 
@@ -83,10 +84,10 @@ def start_preview(
 ) -> Preview | None:
     """Fork a child that writes the edited notes' pages (and the pages of stubs their
     new links want) as the full build will; None when the edit is not one it can show:
-    new or removed files, changed titles, names, tags or headings, cells."""
+    new or removed files, a changed title, alias or draft flag, cells."""
     if sys.platform != "linux":
         return None
-    plan = plan_edit(last, config, changed)
+    plan = plan_edit(last, config, changed, same=_name)
     if plan is None or not plan.swaps:
         return None
     notes_now = plan.notes_by_file(last)
@@ -157,7 +158,13 @@ def _render_edited(
     site = last.renderer
     keys = {key for _old, _new, key in plan.swaps}
     for _old, new, key in plan.swaps:
-        cg.concepts[key].notes[0] = new
+        concept = cg.concepts[key]
+        concept.notes[0] = new
+        concept.tags = tuple(dict.fromkeys(t for t in new.tags if t))
+        graph.nodes[key].update(_node_attrs(concept))
+        site.ctx._anchors.pop(key, None)  # its headings and block ids may be new
+    for cached in ("tags", "tag_names", "dates"):
+        site.__dict__.pop(cached, None)  # computed again, with the edited notes' tags
     for key, page in stub_pages.items():
         concept = stubs[key]
         concept.slug = slugify(key)

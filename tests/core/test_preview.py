@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import kgraph.build
+import kgraph.preview
 from kgraph.build import Builder
 from kgraph.preview import start_preview
 from tests.core.test_hot import edit, live, page_of, same_as_clean
@@ -44,6 +45,12 @@ def held_linking(monkeypatch: pytest.MonkeyPatch, announced: threading.Event) ->
         ("F.md", "alone.", "alone, unlike [[Epsilon#Missing]].", []),  # a missing anchor
         ("F.md", "alone.", "alone, unlike [[Zeta]] and [[Eta]].", ["Eta", "Zeta"]),  # new stubs
         ("B.md", "[[Gamma]]", "[[Omega]]", []),  # a stub another note wants already
+        # Not links, but also beyond a prose edit: others' links may point at headings,
+        # tag and A-Z pages list the note.
+        ("F.md", "stands alone.", "stands alone.\n\n## A heading\n\nSee [[#A heading]].", []),
+        ("A.md", "tags: [greek]", "tags: [greek, latin]", []),
+        ("E.md", "ends the chain.", "ends the chain. ^end", []),  # a block id; G embeds E
+        ("D.md", "title: Delta\n", "title: Delta\ndate: 2024-05-01\n", []),
     ],
 )
 def test_a_link_edit_shows_the_edited_page_before_the_vault_is_linked(
@@ -57,7 +64,9 @@ def test_a_link_edit_shows_the_edited_page_before_the_vault_is_linked(
 ) -> None:
     builder, vault = live
     out = builder.config.out
-    title = {"B.md": "Beta", "C.md": "Gamma", "D.md": "Delta", "F.md": "Phi"}[name]
+    title = {"A.md": "Alpha", "B.md": "Beta", "C.md": "Gamma", "D.md": "Delta", "F.md": "Phi"}.get(
+        name, "Epsilon"
+    )
     page = page_of(out, title)
     before = (out / page).read_text()
     assert not any(page_exists(out, stub) for stub in stubs)
@@ -139,4 +148,26 @@ def test_edits_beyond_links_get_no_preview_and_still_come_first(
         assert "[[Phi!]]" in str(result.report()["warnings"])  # a stub, not a loose match
     # The full build's own early render still puts the edited page first.
     assert seen == [[page_of(builder.config.out, title)]]
+    same_as_clean(builder, tmp_path, result.report()["warnings"])
+
+
+def test_a_preview_the_full_build_disagrees_with_is_rewritten_and_reloads_again(
+    live: tuple[Builder, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder, vault = live
+    out = builder.config.out
+    page = page_of(out, "Beta")
+
+    def wrong(*args: Any) -> list[str]:  # runs in the child, as the real one would
+        (out / page).write_text("<p>not what the full build makes</p>")
+        return [page]
+
+    monkeypatch.setattr(kgraph.preview, "_render_edited", wrong)
+    seen: list[list[str]] = []
+    builder.early = seen.append
+    result = builder.build({edit(vault, "B.md", "[[Gamma]]", "[[Delta]]")})
+    # The child's page first, then the full build's own early render of it, which
+    # differs, is written over it and announced again.
+    assert seen == [[page], [page]]
+    assert "not what the full build makes" not in (out / page).read_text()
     same_as_clean(builder, tmp_path, result.report()["warnings"])
