@@ -58,7 +58,8 @@ class Preview:
                 chunks.append(chunk)
         finally:
             os.close(self._reader)
-            os.waitpid(self.pid, 0)
+            with contextlib.suppress(ChildProcessError):  # reaped already
+                os.waitpid(self.pid, 0)
         try:
             pages = json.loads(b"".join(chunks) or b"[]")
         except ValueError:
