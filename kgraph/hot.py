@@ -125,9 +125,13 @@ class EditPlan:
     items: dict[str, ParsedFile]
     swaps: list[tuple[Note, Note, str]]  # (old note, new note, concept key)
 
+    def edited_notes(self) -> dict[str, list[Note]]:
+        """The edited files' notes as they are now."""
+        return {rel: list(item.notes) for rel, item in self.items.items()}
+
     def notes_by_file(self, last: LastBuild) -> dict[str, list[Note]]:
         """Every file's notes as they are now (links resolve against the edited notes)."""
-        return {**last.in_file, **{rel: list(item.notes) for rel, item in self.items.items()}}
+        return {**last.in_file, **self.edited_notes()}
 
 
 def plan_edit(
@@ -188,8 +192,8 @@ def try_hot_edit(
     items, plan = edit.items, edit.swaps
     cg = last.cg
     link_problems: dict[str, list[Problem]] = {rel: [] for rel in items}
-    in_file = {rel: list(item.notes) for rel, item in items.items()}
-    in_file_now = edit.notes_by_file(last)
+    in_file = edit.edited_notes()
+    in_file_now = {**last.in_file, **in_file}  # anchors resolve against the edited notes
     # Edges may change their line or context sentence, which only the pages at both
     # ends show; a changed set of edges changes what other pages show.
     retouched: dict[tuple[str, str, str], dict[str, Any]] = {}

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from kgraph.config import Config
-from kgraph.graph.build import Concept, _bulk_edges, _node_attrs
+from kgraph.graph.build import Concept, _bulk_edges, _node_attrs, _unique
 from kgraph.graph.keys import slugify
 from kgraph.hot import EditPlan, LastBuild, _edges_of, _name, plan_edit
 from kgraph.site.context import page_slug
@@ -45,7 +45,6 @@ class Preview:
 
     def __init__(self, pid: int, reader: int, announce: Callable[[list[str]], None]) -> None:
         self.pid = pid
-        self.pages: list[str] = []
         self._reader = reader
         self._announce = announce
         self._thread = threading.Thread(target=self._listen, name="kgraph-preview", daemon=True)
@@ -65,8 +64,7 @@ class Preview:
         except ValueError:
             return  # the child died mid-report: the full build writes and announces
         if isinstance(pages, list) and pages:
-            self.pages = [str(p) for p in pages]
-            self._announce(self.pages)
+            self._announce([str(p) for p in pages])
 
     def wait(self, timeout: float = CHILD_TIMEOUT) -> None:
         """Return once the child has exited and its pages were announced."""
@@ -120,9 +118,9 @@ def start_preview(
 
 
 def _stub_pages(last: LastBuild, stubs: dict[str, Concept]) -> dict[str, str] | None:
-    """The page of each new stub, as a full build would assign it; None when one would
-    take a slug or page another concept holds, since numbering the collision could then
-    move that concept's page too."""
+    """Give each new stub its slug and return its page, as a full build would assign
+    them; None when one would take a slug or page another concept holds, since numbering
+    the collision could then move that concept's page too."""
     if not stubs:
         return {}
     slugs = {concept.slug for concept in last.cg.concepts.values()}
@@ -133,6 +131,7 @@ def _stub_pages(last: LastBuild, stubs: dict[str, Concept]) -> dict[str, str] | 
         page = page_path(page_slug(key, slug))
         if slug in slugs or page in used or key in last.cg.graph:
             return None
+        stubs[key].slug = slug
         slugs.add(slug)
         used.add(page)
         pages[key] = page
@@ -161,14 +160,13 @@ def _render_edited(
     for _old, new, key in plan.swaps:
         concept = cg.concepts[key]
         concept.notes[0] = new
-        concept.tags = tuple(dict.fromkeys(t for t in new.tags if t))
+        concept.tags = _unique(new.tags)  # as linking gives a one-note concept
         graph.nodes[key].update(_node_attrs(concept))
         site.ctx._anchors.pop(key, None)  # its headings and block ids may be new
     for cached in ("tags", "tag_names", "dates"):
         site.__dict__.pop(cached, None)  # computed again, with the edited notes' tags
     for key, page in stub_pages.items():
         concept = stubs[key]
-        concept.slug = slugify(key)
         cg.concepts[key] = concept
         graph.add_node(key, **_node_attrs(concept))
         site.ctx.pages[key] = page
