@@ -355,6 +355,13 @@ def parse_body(body: str, *, path: str, body_line: int) -> ParsedBody:
 
 def render_body(body: str, hooks: RenderHooks, *, path: str, body_line: int) -> RenderedBody:
     """HTML of one note body, with links, embeds, math and cells rendered through `hooks`."""
+    if not os.environ.get("KGRAPH_NO_FASTRENDER"):
+        # most notes use a plain subset that one pass renders identically, much faster
+        from kgraph.vault.fastrender import fast_render_body
+
+        fast = fast_render_body(body, hooks, path=path, body_line=body_line)
+        if fast is not None:
+            return fast
     tokens, env = _parse(body, path, body_line)
     render_env = {**env, "hooks": hooks, RAW: False}
     md = make_markdown()
