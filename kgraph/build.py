@@ -26,10 +26,12 @@ from kgraph.graph.build import ConceptGraph, build_graph
 from kgraph.incremental import (
     PageState,
     Signatures,
+    encode_state,
     global_key,
     load_state,
     pages_to_render,
     resolver_key,
+    save_encoded_state,
     save_state,
     signatures,
     state_file,
@@ -41,6 +43,7 @@ from kgraph.vault.load import ParsedFile, VaultData, load_vault
 
 if TYPE_CHECKING:
     from kgraph.preview import Preview
+    from kgraph.site.search import IndexRun
 
 
 @dataclass
@@ -60,6 +63,7 @@ class BuildResult:
     changed_pages: list[str] = field(default_factory=list)
     fast: bool = False  # applied to the last build in memory (kgraph.hot)
     on_stage: Callable[[str], None] | None = field(default=None, repr=False)
+    _counts: tuple[Counter[Any], Counter[Any]] | None = field(default=None, repr=False)
 
     def overlay(self) -> list[dict[str, Any]]:
         """Problems worth interrupting a reader for in `serve`: errors and failed cells."""
@@ -80,12 +84,21 @@ class BuildResult:
         finally:
             self.timings[name] = round(time.perf_counter() - start, 4)
 
+    def count_graph(self) -> tuple[Counter[Any], Counter[Any]]:
+        """Concepts by kind and edges by relation (kept: the command line counts them while
+        the search index is built, and reports them after)."""
+        if self._counts is None:
+            g = self.graph.graph if self.graph else None
+            kinds: Counter[Any] = Counter()
+            edges: Counter[Any] = Counter()
+            if g is not None:
+                kinds.update(d.get("kind") for _, d in g.nodes(data=True))
+                edges.update(k for _, _, k in g.edges(keys=True))
+            self._counts = (kinds, edges)
+        return self._counts
+
     def report(self) -> dict[str, Any]:
-        g = self.graph.graph if self.graph else None
-        kinds = (
-            Counter(d.get("kind") for _, d in g.nodes(data=True)) if g is not None else Counter()
-        )
-        edges = Counter(k for _, _, k in g.edges(keys=True)) if g is not None else Counter()
+        kinds, edges = self.count_graph()
         return {
             "notes": self.notes,
             "concepts": kinds.get("note", 0),
@@ -261,6 +274,7 @@ class Builder:
         self._snapshot_due: ConceptGraph | None = None
         self._cell_problems: list[Problem] = []
         self._search_dirty: set[int] = set()  # search shards whose sources changed
+        self._indexing: IndexRun | None = None  # the command line's, once sources are written
         self._renderer: Any = None  # the last full render's SiteRenderer
         self._last: Any = None  # the last full build, for fast edits (kgraph.hot)
         self.fast_edits = False  # keep the last build in memory and apply edits to it
@@ -350,6 +364,9 @@ class Builder:
         finally:
             if preview is not None:
                 preview.wait()
+            if self._indexing is not None:  # a build that failed after its sources
+                self._indexing.finish()
+                self._indexing = None
 
     def _full_build(self, changed: set[Path] | None, preview: Preview | None) -> BuildResult:
         if self._frozen:
@@ -394,40 +411,22 @@ class Builder:
         result.problems.extend(site.problems)
 
         from kgraph.publish import publish
-        from kgraph.site.search import build_search_index
 
-        search_problems: list[Problem] = []
-        # The command line indexes search while publish assembles the site beside it.
-        fresh = config.out.parent / f".{config.out.name}.pagefind-next"
-        indexing: threading.Thread | None = None
-        if self.indexer is None:
-            shutil.rmtree(fresh, ignore_errors=True)
-            indexing = threading.Thread(
-                target=lambda: search_problems.extend(
-                    build_search_index(
-                        self.search_dir,
-                        fresh,
-                        previous=config.out / "pagefind",
-                        dirty=self._search_dirty,
-                    )
-                ),
-                daemon=True,
-            )
-            indexing.start()
-
-        def index(stage: Path) -> None:
-            assert indexing is not None
-            indexing.join()
-            if fresh.is_dir():
-                os.replace(fresh, stage / "pagefind")
-
+        # The command line's search index has been building since the sources were written.
+        indexing, self._indexing = self._indexing, None
+        state_blob = b""
         with result.stage("write"):
             if indexing is not None:
+                # Meanwhile, on this core: the state's bytes and the report's counts.
+                state_blob = encode_state(state)
+                result.count_graph()
                 try:
-                    stats = publish(config.out, site.files, site.copies, keep, before_swap=index)
+                    stats = publish(
+                        config.out, site.files, site.copies, keep, before_swap=indexing.install
+                    )
                 finally:
-                    indexing.join()
-                    shutil.rmtree(fresh, ignore_errors=True)
+                    indexing.finish()
+                result.problems.extend(indexing.problems)
             else:
                 assert self.indexer is not None
                 stats = publish(
@@ -440,7 +439,6 @@ class Builder:
                 )
                 if stats.changed or not (config.out / "pagefind").is_dir():
                     self.indexer.request()
-        result.problems.extend(search_problems)
         result.pages = {
             "written": stats.written,
             "unchanged": stats.unchanged,
@@ -460,7 +458,7 @@ class Builder:
                 self._snapshot_due = cg  # serve saves it once, when it stops
         self._state = state
         if self.indexer is None:
-            save_state(state_file(config.cache_dir, config.vault), state)
+            save_encoded_state(state_file(config.cache_dir, config.vault), state_blob)
         else:
             self._dirty = True
         if self.fast_edits:
@@ -597,6 +595,13 @@ class Builder:
         owners = {page: key for key, page in self._renderer.ctx.pages.items()}
         gone = set(old.owners) - set(owners) if todo is not None else None
         sources = SourceWriter(self.search_dir, owners, gone)
+        stage = None
+        if fresh and self.indexer is None and not self.fast_edits:
+            from kgraph.publish import rendering_folder
+
+            if not (config.out / MARKER).exists():
+                # Nothing published to compare with: workers write the new site directly.
+                stage = rendering_folder(config.out)
         site = render_parallel(
             cg,
             config,
@@ -611,8 +616,13 @@ class Builder:
             meanwhile=lambda: found.append(signatures(cg, digests, cells)) if fresh else None,
             first=_edited_keys(cg, data, changed) if todo is not None else frozenset(),
             on_first=self._publish_early if self.early is not None else None,
+            stage=stage,
         )
         self._search_dirty = sources.finish()
+        if self.indexer is None:
+            from kgraph.site.search import IndexRun
+
+            self._indexing = IndexRun(self.search_dir, config.out, self._search_dirty)
         sigs = found[0]
         state = PageState(
             global_key=new_global,

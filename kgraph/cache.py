@@ -33,7 +33,16 @@ def _header(kind: str) -> bytes:
 
 def write_pickle(path: Path, kind: str, value: Any) -> None:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    write_encoded(path, kind, encode(value))
+
+
+def encode(value: Any) -> bytes:
+    """What `write_encoded` writes: a value pickled ahead of time (off the critical path)."""
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def write_encoded(path: Path, kind: str, payload: bytes) -> None:
+    """`write_pickle` for a value `encode`d before."""
     digest = hashlib.blake2b(payload, digest_size=16).hexdigest().encode() + b"\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")

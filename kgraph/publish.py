@@ -51,11 +51,30 @@ def _journal(out: Path) -> Path:
     return out.parent / f".{out.name}.journal"
 
 
-def recover(out: Path) -> None:
+def _rendering(out: Path) -> Path:
+    return out.parent / f".{out.name}.rendering"
+
+
+def rendering_folder(out: Path) -> Path:
+    """An empty folder beside `out` for render workers to write a whole new site into.
+
+    For a build with no published site to compare with: `publish` then takes the folder
+    as its staging tree (given `StagedFiles` rooted there), and a build killed before
+    that leaves it for the next build's `recover` to drop.
+    """
+    recover(out)
+    folder = _rendering(out)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def recover(out: Path, *, keep_rendering: bool = False) -> None:
     """Finish or undo a swap that a killed build left half done; drop stale staging.
 
     A journaled update whose journal was written is finished (rolled forward); one
     killed before that never touched the site, and its new files are dropped.
+    `keep_rendering` spares the folder of `rendering_folder` (the build publishing it).
     """
     journal = _journal(out)
     if journal.is_file():
@@ -76,6 +95,8 @@ def recover(out: Path) -> None:
         else:
             os.replace(prev, out)
     shutil.rmtree(_staging(out), ignore_errors=True)
+    if not keep_rendering:
+        shutil.rmtree(_rendering(out), ignore_errors=True)
     # Old sites a background deletion did not finish (a rebooted machine, say).
     for old in out.parent.glob(f".{out.name}.trash-*"):
         pid = old.name.split("-")[-2]
@@ -168,9 +189,13 @@ def publish(
     `keep` names files already in `out` that stay as they are (pages a build skipped).
     `before_swap(staging)` runs on the finished staging folder (e.g. the search indexer).
     `atomic=False` (the dev server) writes the changed files in place instead: each file
-    still appears whole, but the site is not swapped as one.
+    still appears whole, but the site is not swapped as one. `StagedFiles` rooted in
+    `rendering_folder(out)` are already in place: that folder becomes the staging tree.
     """
-    recover(out)
+    from kgraph.site.output import StagedFiles
+
+    prestaged = isinstance(files, StagedFiles) and files.root == _rendering(out)
+    recover(out, keep_rendering=prestaged)
     check_output(out)
     # A view, not a copy: rendered pages may be held compressed until written.
     marker = {MARKER: b"This folder is written by kgraph build; it replaces it whole.\n"}
@@ -202,6 +227,9 @@ def publish(
         removed=len(removed),
         changed=changed,
     )
+    if prestaged:
+        _publish_staged(out, files, existing, unchanged, plan_write, plan_copy, before_swap)
+        return stats
     if not plan_write and not plan_copy and not removed and out.is_dir():
         return stats
     if not atomic and out.is_dir():
@@ -251,6 +279,49 @@ def publish(
         before_swap(stage)
     swap(stage, out)
     return stats
+
+
+def _publish_staged(
+    out: Path,
+    files: Mapping[str, bytes],
+    existing: dict[str, str],
+    unchanged: set[str],
+    plan_write: list[str],
+    plan_copy: dict[str, Path],
+    before_swap: Callable[[Path], None] | None,
+) -> None:
+    """`publish` for pages already written into the rendering folder: complete it there
+    (files kept from the old site, copies, the rest) and swap it in."""
+    from kgraph.site.output import StagedFiles
+
+    assert isinstance(files, ChainMap)
+    staged = files.maps[1]
+    assert isinstance(staged, StagedFiles)
+    stage = staged.root
+    for rel in sorted(unchanged):
+        dest = stage / rel
+        dest.unlink(missing_ok=True)  # the old file, linked, keeps its mtime
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(existing[rel], dest)
+        except OSError:
+            shutil.copy2(existing[rel], dest)
+    for rel in plan_write:
+        if rel not in staged:
+            dest = stage / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(files[rel])
+    for rel, src in plan_copy.items():
+        dest = stage / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    if before_swap is not None:
+        before_swap(stage)
+    else:
+        for name in GENERATED_DIRS:
+            if (out / name).is_dir():
+                shutil.copytree(out / name, stage / name, copy_function=os.link)
+    swap(stage, out)
 
 
 # Up to this many changed files (or 2 % of the site) are published in place under a

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,3 +53,51 @@ class PackedFiles(Mapping[str, bytes]):
 
     def __len__(self) -> int:
         return len(self._packed)
+
+
+class StagedFiles(Mapping[str, bytes]):
+    """Rendered files already written under `root`, read back on each access.
+
+    A cold command-line build has no published site to compare with: its render workers
+    write the pages straight into the folder that will become the site, so no page
+    crosses between processes or waits in memory (see `publish.rendering_folder`).
+    """
+
+    def __init__(self, root: Path, names: Iterable[str]) -> None:
+        self.root = root
+        self._names = sorted(set(names))
+        self._known = set(self._names)
+
+    @staticmethod
+    def write(root: Path, files: Mapping[str, bytes]) -> list[str]:
+        """Write `files` under `root` (folders made as needed); return their names."""
+        made: set[str] = set()
+        base = str(root)
+        names: list[str] = []
+        for rel, data in files.items():
+            parts = rel.split("/")
+            if rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
+                continue  # never outside `root` (publish skips such names too)
+            names.append(rel)
+            folder = rel.rpartition("/")[0]
+            if folder and folder not in made:
+                os.makedirs(os.path.join(base, folder), exist_ok=True)
+                made.add(folder)
+            with open(os.path.join(base, rel), "wb") as fh:
+                fh.write(data)
+        return names
+
+    def __getitem__(self, rel: str) -> bytes:
+        if rel not in self._known:
+            raise KeyError(rel)
+        with open(self.root / rel, "rb") as fh:
+            return fh.read()
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)

@@ -11,28 +11,31 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from kgraph.config import Config
-from kgraph.site.output import PackedFiles, SiteOutput
+from kgraph.site.output import PackedFiles, SiteOutput, StagedFiles
 from kgraph.site.render import SiteRenderer, render_site
 
 # Below this many pages a process pool costs more than it saves.
 PARALLEL_MIN_PAGES = 400
 
-_shared: tuple[Any, Config, Any, SiteRenderer | None] | None = None
+_shared: tuple[Any, Config, Any, SiteRenderer | None, Path | None] | None = None
 
 
 def _render_chunk(keys: frozenset[str]) -> SiteOutput:
     assert _shared is not None
-    cg, config, cells, renderer = _shared
+    cg, config, cells, renderer, stage = _shared
     out = render_site(cg, config, cells=cells, only=keys, index_pages=False, renderer=renderer)
+    if stage is not None:
+        return replace(out, files=StagedFiles(stage, StagedFiles.write(stage, out.files)))
     return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
 
 
 def _render_indexes(part: str | None = None) -> SiteOutput:
     assert _shared is not None
-    cg, config, cells, renderer = _shared
+    cg, config, cells, renderer, _ = _shared
     out = render_site(
         cg,
         config,
@@ -58,6 +61,7 @@ def render_parallel(
     meanwhile: Callable[[], None] | None = None,
     first: frozenset[str] = frozenset(),
     on_first: Callable[[SiteOutput], None] | None = None,
+    stage: Path | None = None,
 ) -> SiteOutput:
     """Same result as `render_site(cg, config, cells=cells, only=only, index_pages=...)`,
     on `jobs` processes. Forked workers inherit `renderer`'s shared state instead of
@@ -66,7 +70,10 @@ def render_parallel(
     `on_files` is given every batch of rendered files as it arrives, and `meanwhile` is
     run once: both in this process while the workers still render, when there are any.
     The pages of `first` (the notes just edited) are rendered before any other, in this
-    process, and handed to `on_first` before the rest is started."""
+    process, and handed to `on_first` before the rest is started.
+
+    With `stage`, workers write their pages into that folder and return only their names
+    (`StagedFiles`); pages rendered here are written there when merged."""
     if on_first is not None and first:
         wanted = first if only is None else first & only
         if wanted:
@@ -86,8 +93,9 @@ def render_parallel(
                 renderer=renderer,
                 on_files=on_files,
                 meanwhile=meanwhile,
+                stage=stage,
             )
-            return merge([head, rest])
+            return merge([head, rest], stage)
 
     def alone(out: SiteOutput) -> SiteOutput:
         if meanwhile is not None:
@@ -116,7 +124,7 @@ def render_parallel(
         # A few pages of a large vault (an edit that changed links): its index pages (the
         # global layout above all, then the A-Z list and the tags) cost more than those
         # pages; render the layout and the lists in two workers meanwhile.
-        _shared = (cg, config, cells, renderer)
+        _shared = (cg, config, cells, renderer, None)
         try:
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
@@ -133,7 +141,7 @@ def render_parallel(
                 return alone(merge([graph.result(), lists.result(), here]))
         finally:
             _shared = None
-    _shared = (cg, config, cells, renderer)
+    _shared = (cg, config, cells, renderer, stage)
     size = max(50, len(keys) // (jobs * 6))
     chunks = [frozenset(keys[i : i + size]) for i in range(0, len(keys), size)]
     try:
@@ -162,7 +170,7 @@ def render_parallel(
                 parts.append(part)
     finally:
         _shared = None
-    return merge(parts)
+    return merge(parts, stage)
 
 
 def _page_keys(cg: Any) -> list[str]:
@@ -170,15 +178,21 @@ def _page_keys(cg: Any) -> list[str]:
     return [k for k, c in cg.concepts.items() if c.kind != "figure"]
 
 
-def merge(parts: Sequence[SiteOutput]) -> SiteOutput:
-    """One SiteOutput from several renders of disjoint page sets."""
+def merge(parts: Sequence[SiteOutput], stage: Path | None = None) -> SiteOutput:
+    """One SiteOutput from several renders of disjoint page sets (written into `stage`,
+    when given, instead of held packed)."""
     packed: dict[str, bytes] = {}
+    staged: list[str] = []
     copies: dict[str, Any] = {}
     deps: dict[str, frozenset[str]] = {}
     page_problems: dict[str, tuple[Any, ...]] = {}
     problems: set[Any] = set()
     for part in parts:
-        if isinstance(part.files, PackedFiles):
+        if isinstance(part.files, StagedFiles):
+            staged.extend(part.files)
+        elif stage is not None:
+            staged.extend(StagedFiles.write(stage, part.files))
+        elif isinstance(part.files, PackedFiles):
             packed.update(part.files.packed)
         else:
             packed.update(PackedFiles.pack(part.files))
@@ -186,8 +200,13 @@ def merge(parts: Sequence[SiteOutput]) -> SiteOutput:
         deps.update(part.dependencies)
         page_problems.update(part.page_problems)
         problems.update(part.problems)
+    files: Mapping[str, bytes]
+    if stage is not None:
+        files = StagedFiles(stage, staged)
+    else:
+        files = PackedFiles(dict(sorted(packed.items())))
     return SiteOutput(
-        files=PackedFiles(dict(sorted(packed.items()))),
+        files=files,
         copies=dict(sorted(copies.items())),
         problems=tuple(sorted(problems)),
         dependencies=deps,

@@ -33,6 +33,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -313,6 +314,33 @@ def _run_pagefind(site: Path, output: Path, background: bool = False) -> str | N
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         return f"pagefind failed: {detail[0]}"
     return None
+
+
+class IndexRun:
+    """`build_search_index` in a thread, started as soon as the sources are written; the
+    command line publishes the site meanwhile and swaps the new index in with it."""
+
+    def __init__(self, source_dir: Path, out: Path, dirty: set[int]) -> None:
+        self.fresh = out.parent / f".{out.name}.pagefind-next"
+        shutil.rmtree(self.fresh, ignore_errors=True)
+        self.problems: list[Problem] = []
+        self._thread = threading.Thread(
+            target=lambda: self.problems.extend(
+                build_search_index(source_dir, self.fresh, previous=out / "pagefind", dirty=dirty)
+            ),
+            daemon=True,
+        )
+        self._thread.start()
+
+    def install(self, stage: Path) -> None:
+        """Wait for the index and move it into the staged site."""
+        self._thread.join()
+        if self.fresh.is_dir():
+            os.replace(self.fresh, stage / "pagefind")
+
+    def finish(self) -> None:
+        self._thread.join()
+        shutil.rmtree(self.fresh, ignore_errors=True)
 
 
 def build_search_index(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from kgraph import publish as pub
-from kgraph.publish import MARKER, publish, recover
+from kgraph.publish import MARKER, publish, recover, rendering_folder
+from kgraph.site.output import StagedFiles
 
 
 def site_files(n: int, tag: str = "") -> dict[str, bytes]:
@@ -88,3 +89,41 @@ def test_killed_after_the_journal_is_finished_by_the_next_build(
     recover(out)
     assert tree(out) == {**new, "pagefind/index.json": b"v2"}
     assert not list(tmp_path.glob(".site.*"))
+
+
+def _staged(out: Path, files: dict[str, bytes]) -> StagedFiles:
+    folder = rendering_folder(out)
+    return StagedFiles(folder, StagedFiles.write(folder, files))
+
+
+def test_pages_written_by_the_render_workers_become_the_site(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    files = site_files(100)
+    stats = publish(out, _staged(out, files), {}, before_swap=index_into("fresh"))
+    assert tree(out) == {**files, "pagefind/index.json": b"fresh"}
+    assert (out / MARKER).is_file()
+    assert stats.written == 100 and stats.unchanged == 0
+    assert not pub._rendering(out).exists()
+
+
+def test_staged_publish_over_a_site_keeps_unchanged_files_and_drops_removed(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "site"
+    publish(out, site_files(100), {})
+    before = (out / "p5" / "index.html").stat()
+    changed = {**site_files(99, tag=" new")}
+    stats = publish(out, _staged(out, changed), {})
+    assert tree(out) == changed
+    assert (stats.written, stats.unchanged, stats.removed) == (1, 98, 1)
+    after = (out / "p5" / "index.html").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_build_killed_while_rendering_leaves_the_site_and_no_folder(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(out, site_files(3), {})
+    _staged(out, site_files(50, tag=" half"))  # the workers wrote, then the build died
+    recover(out)
+    assert tree(out) == site_files(3)
+    assert not pub._rendering(out).exists()

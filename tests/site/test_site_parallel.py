@@ -10,7 +10,7 @@ from synthetic import synthetic_notes
 
 from kgraph.config import load_config
 from kgraph.graph.build import build_graph
-from kgraph.site.output import PackedFiles
+from kgraph.site.output import PackedFiles, StagedFiles
 from kgraph.site.parallel import PARALLEL_MIN_PAGES, render_parallel
 from kgraph.site.render import render_site, site_renderer
 
@@ -64,3 +64,41 @@ def test_index_pages_in_a_worker_beside_a_few_pages(tmp_path: Path) -> None:
     assert [rel for rel in one.files if one.files[rel] != two.files[rel]] == []
     assert two.dependencies == one.dependencies and two.copies == one.copies
     assert two.problems == one.problems
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_parallel_render_into_a_stage_writes_the_same_files(tmp_path: Path) -> None:
+    notes, files = synthetic_notes(PARALLEL_MIN_PAGES + 50)
+    cg = build_graph(notes, files)
+    config, _ = load_config(tmp_path, tmp_path / "site", execute=False)
+    one = render_site(cg, config, cells={})
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    handed: dict[str, bytes] = {}
+    two = render_parallel(
+        cg,
+        config,
+        cells={},
+        jobs=2,
+        renderer=site_renderer(cg, config, cells={}),
+        on_files=lambda batch: handed.update(batch.items()),
+        stage=stage,
+    )
+    assert isinstance(two.files, StagedFiles) and two.files.root == stage
+    on_disk = {
+        p.relative_to(stage).as_posix(): p.read_bytes() for p in stage.rglob("*") if p.is_file()
+    }
+    assert on_disk == dict(one.files.items())
+    assert list(two.files) == sorted(one.files)
+    assert handed == on_disk  # every batch was readable when it was handed over
+    assert two.dependencies == one.dependencies and two.problems == one.problems
+
+
+def test_staged_files_stay_inside_their_folder(tmp_path: Path) -> None:
+    root = tmp_path / "stage"
+    root.mkdir()
+    names = StagedFiles.write(root, {"a/b.html": b"x", "../out.html": b"y", "/abs": b"z"})
+    assert names == ["a/b.html"]
+    assert not (tmp_path / "out.html").exists()
+    staged = StagedFiles(root, names)
+    assert dict(staged.items()) == {"a/b.html": b"x"} and "c" not in staged
