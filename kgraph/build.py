@@ -391,6 +391,7 @@ class Builder:
                 previous=self.parsed,
                 # serve keeps its state in memory and saves it once, when it stops
                 write_cache=self.indexer is None,
+                defer_cache=self.indexer is None,
             )
         self.parsed = data.parsed
         result.notes = len(data.notes)
@@ -459,6 +460,12 @@ class Builder:
         self._state = state
         if self.indexer is None:
             save_encoded_state(state_file(config.cache_dir, config.vault), state_blob)
+            if data.unsaved:
+                from kgraph.background import detached
+                from kgraph.vault.load import save_buckets
+
+                # The parse cache of the edited files, written after the site is in place.
+                detached(save_buckets, data.unsaved)
         else:
             self._dirty = True
         if self.fast_edits:

@@ -11,7 +11,7 @@ import hashlib
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +53,16 @@ class VaultData:
     reparsed: int = 0  # files parsed in this load (the rest came from the cache)
     # The cached versions of files parsed again (what signatures of the last build saw).
     replaced: dict[str, ParsedFile] = field(default_factory=dict)
+    # Cache buckets left for the caller to write (`load_vault(defer_cache=True)`).
+    unsaved: dict[Path, dict[str, ParsedFile]] = field(default_factory=dict)
+
+
+def save_buckets(unsaved: Mapping[Path, dict[str, ParsedFile]]) -> None:
+    """Write cache buckets `load_vault` left unsaved (each atomically: a build reading
+    meanwhile sees the old bucket, and only parses its changed files again)."""
+    for dest, bucket in unsaved.items():
+        with contextlib.suppress(OSError):
+            write_pickle(dest, CACHE_KIND, bucket)
 
 
 def digest_bytes(data: bytes) -> str:
@@ -181,11 +191,14 @@ def load_vault(
     previous: dict[str, ParsedFile] | None = None,
     progress: Callable[[int, int], None] | None = None,
     write_cache: bool = True,
+    defer_cache: bool = False,
 ) -> VaultData:
     """Discover, decode, split and parse the vault; unchanged files come from the cache.
 
     `write_cache=False` leaves the cache file as it is (a long-running server keeps the
     parsed files in memory, as `previous`, and saves them with `save_parse_cache`).
+    `defer_cache=True` returns the few buckets an edit changed in `unsaved` instead of
+    writing them (the command line writes them after the build, off its critical path).
     """
     root = root.resolve()
     found = discover(root, tuple(ignore), exclude_dirs=tuple(exclude_dirs))
@@ -237,8 +250,16 @@ def load_vault(
     if progress:
         progress(len(parsed), len(found.notes))
     write_to = folder if folder is not None and write_cache else None
+    unsaved: dict[Path, dict[str, ParsedFile]] = {}
+    if write_to is not None and defer_cache and len(todo) < PARALLEL_MIN_FILES:
+        unsaved = {write_to / f"{b:02d}.pickle": dict(kept) for b, (_, kept) in work.items()}
+        write_to = None
     for item in parse_buckets(root, work, jobs or os.cpu_count() or 1, write_to):
         parsed[item.path] = item
+    for b, (rels, _) in work.items():
+        bucket = unsaved.get(folder / f"{b:02d}.pickle") if folder is not None else None
+        if bucket is not None:
+            bucket.update((rel, parsed[rel]) for rel in rels)
     if progress:
         progress(len(found.notes), len(found.notes))
 
@@ -256,4 +277,5 @@ def load_vault(
         parsed=parsed,
         reparsed=len(todo),
         replaced={rel: known[rel] for rel in todo if rel in known},
+        unsaved=unsaved,
     )

@@ -7,10 +7,10 @@ repair fixes mojibake; splitting finds every note of a file that holds several.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 import charset_normalizer
-import ftfy
 import yaml
 
 from kgraph.problems import Problem, problem
@@ -36,23 +36,33 @@ _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 _WESTERN_PREFIXES = ("cp125", "latin", "iso8859", "mac_", "cp437", "cp850", "windows")
 
-_FIX_CONFIG = ftfy.TextFixerConfig(
-    unescape_html=False,
-    remove_terminal_escapes=False,
-    fix_encoding=True,
-    restore_byte_a0=True,
-    replace_lossy_sequences=False,
-    decode_inconsistent_utf8=True,
-    fix_c1_controls=False,
-    fix_latin_ligatures=False,
-    fix_character_width=False,
-    uncurl_quotes=False,
-    fix_line_breaks=False,
-    fix_surrogates=False,
-    remove_control_chars=False,
-    normalization=None,
-    explain=False,
-)
+
+@lru_cache(maxsize=1)
+def _fixer() -> Callable[[str], str]:
+    """ftfy's repair with our settings; imported on the first non-ASCII line (most vaults
+    are mostly ASCII, and a command-line edit should not pay for the import)."""
+    import ftfy
+
+    config = ftfy.TextFixerConfig(
+        unescape_html=False,
+        remove_terminal_escapes=False,
+        fix_encoding=True,
+        restore_byte_a0=True,
+        replace_lossy_sequences=False,
+        decode_inconsistent_utf8=True,
+        fix_c1_controls=False,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        fix_surrogates=False,
+        remove_control_chars=False,
+        normalization=None,
+        explain=False,
+    )
+    return lambda line: str(ftfy.fix_text(line, config))
+
+
 # A possessive whose middle UTF-8 bytes were lost: "modelâs" was "model’s". The word before
 # must be plain ASCII and the line free of other accented letters, so Romanian stays intact.
 _LOSSY_APOSTROPHE = re.compile(r"(?<![\w’'])([A-Za-z]*[a-z])â(?=s\b)")
@@ -175,7 +185,7 @@ def repair(text: str, path: str, first_line: int = 1) -> tuple[str, list[Problem
     for number, line in enumerate(lines):
         if line.isascii():
             continue
-        fixed = ftfy.fix_text(line, _FIX_CONFIG)
+        fixed = _fixer()(line)
         lossy = ""
         if "â" in fixed and not _ACCENTED.search(fixed):
             patched = _LOSSY_APOSTROPHE.sub(r"\1’", fixed)

@@ -272,3 +272,26 @@ def test_a_build_stopped_after_reading_does_not_hide_the_edit(tmp_path: Path) ->
     assert changed(before, snapshot(out)) == {"beta/index.html", "gamma/index.html"}
     assert "Beta, reworded, leads" in (out / "beta/index.html").read_text()
     clean_build_equals(vault, out)
+
+
+def test_an_edit_leaves_its_parse_cache_write_to_the_caller(tmp_path: Path) -> None:
+    """With `defer_cache`, the edited files' cache buckets come back unsaved; written
+    later, they serve the next read, which then parses nothing."""
+    from kgraph.vault.load import load_vault, save_buckets
+
+    vault = make_vault(tmp_path)
+    cache = tmp_path / ".kgraph-cache"
+    first = load_vault(vault, cache_dir=cache, jobs=1, defer_cache=True)
+    assert first.reparsed == len(first.note_files) and first.unsaved  # a cold read: all new
+    save_buckets(first.unsaved)
+    b = vault / "B.md"
+    b.write_text(b.read_text().replace("Beta leads", "Beta, reworded, leads"))
+    edit = load_vault(vault, cache_dir=cache, jobs=1, defer_cache=True)
+    assert edit.reparsed == 1
+    assert len(edit.unsaved) == 1  # only B's bucket, and it was not written
+    again = load_vault(vault, cache_dir=cache, jobs=1)
+    assert again.reparsed == 1  # the write was left to the caller
+    save_buckets(edit.unsaved)
+    after = load_vault(vault, cache_dir=cache, jobs=1)
+    assert after.reparsed == 0
+    assert [n.body for n in after.notes] == [n.body for n in edit.notes]
