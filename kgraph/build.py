@@ -392,6 +392,9 @@ class Builder:
                 # serve keeps its state in memory and saves it once, when it stops
                 write_cache=self.indexer is None,
                 defer_cache=self.indexer is None,
+                # a one-off build renders what it reads without reading it again; one that
+                # keeps its renderer for later edits (serve, tests) must not keep old bodies
+                compile_bodies=self.indexer is None and not self.fast_edits,
             )
         self.parsed = data.parsed
         result.notes = len(data.notes)
@@ -597,7 +600,7 @@ class Builder:
         from kgraph.site.render import site_renderer
         from kgraph.site.search import SourceWriter
 
-        self._renderer = site_renderer(cg, config, cells=cells)
+        self._renderer = site_renderer(cg, config, cells=cells, compiled=data.compiled)
         # The renderer's page assignment: assigning again costs a tenth of a second.
         owners = {page: key for key, page in self._renderer.ctx.pages.items()}
         gone = set(old.owners) - set(owners) if todo is not None else None

@@ -82,6 +82,8 @@ class SiteContext:
         self.figures: dict[str, dict[str, FigureInfo]] = {}
         self._embeds: dict[str, int] = {}
         self._anchors: dict[str, frozenset[str]] = {}
+        # bodies compiled while read, by (path, body line): see `site_renderer`
+        self.compiled: Mapping[Any, Any] = {}
         self._collect_figures()
 
     def anchors(self, key: str, anchor_of: Callable[[str], str]) -> frozenset[str]:

@@ -498,10 +498,16 @@ def site_renderer(
     config: Config,
     *,
     cells: Mapping[str, Sequence[CellResultLike]] | None = None,
+    compiled: Mapping[Any, Any] | None = None,
 ) -> SiteRenderer:
-    """What every page of one site shares, computed once (reusable while the graph is)."""
+    """What every page of one site shares, computed once (reusable while the graph is).
+
+    `compiled`: note bodies compiled while they were read (`VaultData.compiled`), which
+    are then rendered without being read again."""
     env = make_environment(config.templates)
-    return SiteRenderer(SiteContext(cg, config, env, cells))
+    ctx = SiteContext(cg, config, env, cells)
+    ctx.compiled = compiled or {}
+    return SiteRenderer(ctx)
 
 
 def render_site(

@@ -12,6 +12,8 @@ by a differential test); its HTML is held to the renderer the same way.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 from markdown_it.common.utils import escapeHtml
@@ -40,7 +42,7 @@ from kgraph.vault.fastscan import (
     _Unsure,
 )
 from kgraph.vault.hooks import RenderHooks
-from kgraph.vault.markdown import RenderedBody, make_markdown
+from kgraph.vault.markdown import ParsedBody, RenderedBody, make_markdown
 from kgraph.vault.note import Cell, Heading, Link
 from kgraph.vault.syntax.blockids import _AT_END
 from kgraph.vault.syntax.cells import _is_cell, highlight_code, parse_options
@@ -53,18 +55,42 @@ __all__ = ["fast_render_body"]
 _CLOSE = {"ul": "</li>\n</ul>\n", "ol": "</li>\n</ol>\n"}
 
 
+# A compiled body: static HTML and the hook calls between, in document order.
+#   ("link", Link, escaped text) -> hooks.link(...)
+#   ("math", latex, display, line) -> hooks.math(...)
+#   ("cell", Cell) -> hooks.cell(...)
+Part = str | tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A body read once: its HTML with the hook calls left open, and what parsing it
+    finds (`ParsedBody`'s facts), so a build that reads a note renders it later without
+    reading it again."""
+
+    parts: tuple[Part, ...]
+    headings: tuple[Heading, ...]
+    links: tuple[Link, ...]
+    tags: tuple[str, ...]
+    cells: tuple[Cell, ...]
+
+    def parsed(self) -> ParsedBody:
+        return ParsedBody(self.links, self.tags, self.headings, (), self.cells, ())
+
+
 class _Page:
-    """Output and per-body state of one render."""
+    """Output and per-body state of one compile."""
 
-    __slots__ = ("body_line", "cells", "headings", "hooks", "out", "seen")
+    __slots__ = ("body_line", "cells", "headings", "links", "out", "seen", "tags")
 
-    def __init__(self, hooks: RenderHooks, body_line: int) -> None:
-        self.hooks = hooks
+    def __init__(self, body_line: int) -> None:
         self.body_line = body_line
-        self.out: list[str] = []
+        self.out: list[Part] = []
         self.headings: list[Heading] = []
+        self.links: list[Link] = []
+        self.tags: dict[str, None] = {}
         self.seen: dict[str, int] = {}
-        self.cells = 0
+        self.cells: list[Cell] = []
 
 
 def fast_render_body(
@@ -74,14 +100,47 @@ def fast_render_body(
 
     `path` is unused: a body whose parse reports a problem is left to markdown-it.
     """
+    compiled = compile_body(body, body_line)
+    return None if compiled is None else fill(compiled, hooks)
+
+
+def compile_body(body: str, body_line: int) -> Compiled | None:
+    """The body compiled, if it is in the handled subset; else None."""
     if _unsafe_body(body) or _rewrites_pipes(body):
         return None
-    page = _Page(hooks, body_line)
+    page = _Page(body_line)
     try:
         _blocks(body.split("\n"), page)
     except _Unsure:
         return None
-    return RenderedBody(html="".join(page.out), toc=tuple(page.headings), raw=False)
+    parts: list[Part] = []
+    for part in page.out:  # runs of static HTML joined: fewer parts to keep and walk
+        if isinstance(part, str) and parts and isinstance(parts[-1], str):
+            parts[-1] += part
+        else:
+            parts.append(part)
+    return Compiled(
+        tuple(parts),
+        tuple(page.headings),
+        tuple(page.links),
+        tuple(page.tags),
+        tuple(page.cells),
+    )
+
+
+def fill(compiled: Compiled, hooks: RenderHooks) -> RenderedBody:
+    """The body's HTML: the compiled parts with each hook call made, in document order."""
+    out: list[str] = []
+    for part in compiled.parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif part[0] == "link":
+            out.append(str(hooks.link(part[1], part[2])))
+        elif part[0] == "math":
+            out.append(str(hooks.math(part[1], part[2], part[3])))
+        else:
+            out.append(str(hooks.cell(part[1])))
+    return RenderedBody(html="".join(out), toc=compiled.headings, raw=False)
 
 
 # ---- blocks ---------------------------------------------------------------------------
@@ -149,7 +208,9 @@ def _blocks(lines: list[str], page: _Page) -> None:
                 if indent >= column:
                     raise _Unsure  # a second block inside the item
             elif para is not None and (kind == "text" or indent - column >= 4):
-                para.append(text)  # the item's paragraph goes on, indented or lazily
+                # the item's paragraph goes on, indented or lazily; indentation past the
+                # item's column stays (a code span spanning lines keeps it)
+                para.append(line[min(column, indent) :])
                 k += 1
                 continue
             elif indent >= column or kind == "hr":
@@ -162,7 +223,7 @@ def _blocks(lines: list[str], page: _Page) -> None:
             tag = None
         if para is not None:
             if indent >= 4 or kind == "text":
-                para.append(text)
+                para.append(line)
                 k += 1
                 continue
             if kind == "hr":
@@ -263,9 +324,10 @@ def _fence(lines: list[str], k: int, indent: int, page: _Page) -> int:
     if info.startswith(("{python", "python")):
         options, source = parse_options(code)
         if _is_cell(info, options):
-            cell = Cell(page.cells, source, options, page.body_line + k)
-            page.cells += 1
-            page.out.append(str(page.hooks.cell(cell)) + "\n")
+            cell = Cell(len(page.cells), source, options, page.body_line + k)
+            page.cells.append(cell)
+            page.out.append(("cell", cell))
+            page.out.append("\n")
             return j + 1
     lang = info.split(None, 1)[0] if info else ""
     page.out.append(highlight_code(code, lang.strip("{}")))
@@ -295,7 +357,8 @@ def _math_block(lines: list[str], k: int, text: str, page: _Page) -> int:
 
 
 def _display(latex: str, k: int, page: _Page) -> None:
-    page.out.append(str(page.hooks.math(latex.strip(), True, page.body_line + k)) + "\n")
+    page.out.append(("math", latex.strip(), True, page.body_line + k))
+    page.out.append("\n")
 
 
 def _paragraph(lines: list[str], start: int, in_item: bool, page: _Page) -> None:
@@ -304,18 +367,21 @@ def _paragraph(lines: list[str], start: int, in_item: bool, page: _Page) -> None
     caret = content.rfind("^")
     if caret >= content.rfind("\n") + 1 and _AT_END.search(content, content.rfind("\n") + 1):
         raise _Unsure  # a block id
-    inner = _inline(content, page.body_line + start, page)
-    page.out.append(inner if in_item else f"<p>{inner}</p>\n")
+    if not in_item:
+        page.out.append("<p>")
+    _inline(content, page.body_line + start, page)
+    if not in_item:
+        page.out.append("</p>\n")
 
 
 # ---- inline ---------------------------------------------------------------------------
 
 
-def _inline(src: str, line0: int, page: _Page) -> str:
-    """HTML of one paragraph's inline content, in the configured inline rules' reading."""
+def _inline(src: str, line0: int, page: _Page) -> None:
+    """Compile one paragraph's inline content, in the configured inline rules' reading."""
     strong = _strong_spans(src) if "*" in src else set()
     spans = _relation_spans(src) if ":" in src else []
-    out: list[str] = []  # HTML pieces; a link's piece is filled once its context is known
+    out: list[Part] = []  # HTML pieces; a link's piece is filled once its context is known
     parts: list[str] = []  # the plain text, as `_walk_inline` builds it for link contexts
     size = 0
     text_tail = False  # whether the last piece is plain text (it may lose trailing spaces)
@@ -363,7 +429,7 @@ def _inline(src: str, line0: int, page: _Page) -> str:
             text_tail = False
             continue
         token_text: str | None = None
-        piece = ""
+        piece: Part = ""
         if ch == "[" or (ch == "!" and src.startswith("![[", pos)):
             if ch == "!":
                 raise _Unsure  # an embed
@@ -414,20 +480,19 @@ def _inline(src: str, line0: int, page: _Page) -> str:
                         token_text = "#" + raw
                         pos += len(token_text)
                         piece = f'<span class="tag" data-tag="{_attr(name)}">#{_text(raw)}</span>'
+                        page.tags.setdefault(name, None)
         elif ch == "$":
             end = _dollar_close(src, pos)
             if end >= 0:
                 token_text = src[pos + 1 : end]
-                at_line = _math_line(src, pos, line0, text_tail)
-                piece = str(page.hooks.math(token_text.strip(), False, at_line))
+                piece = ("math", token_text.strip(), False, _math_line(src, pos, line0, text_tail))
                 pos = end + 1
         elif ch == "\\":
             close = src.find("\\)", pos + 2) if src.startswith("\\(", pos) else -1
             if close < 0 or close == pos + 2:
                 raise _Unsure
             token_text = src[pos + 2 : close]
-            at_line = _math_line(src, pos, line0, text_tail)
-            piece = str(page.hooks.math(token_text.strip(), False, at_line))
+            piece = ("math", token_text.strip(), False, _math_line(src, pos, line0, text_tail))
             pos = close + 2
         elif ch == "`":
             pos, token_text = _code_span(src, pos)
@@ -462,11 +527,11 @@ def _inline(src: str, line0: int, page: _Page) -> str:
     if links:
         plain = "".join(parts)
         simple = not ("\n" in plain or "!" in plain or "?" in plain or "  " in plain)
-        hooks = page.hooks
         for slot, offset, args, text in links:
             link = Link(*args, _context_at(plain, offset, simple))  # type: ignore[arg-type]
-            out[slot] = str(hooks.link(link, text))
-    return "".join(out)
+            out[slot] = ("link", link, text)
+            page.links.append(link)
+    page.out.extend(out)
 
 
 def _math_line(src: str, pos: int, line0: int, text_tail: bool) -> int:

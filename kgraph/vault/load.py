@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kgraph.cache import CacheError, read_pickle, vault_id, write_pickle
 from kgraph.gcpause import paused_gc
@@ -55,6 +56,9 @@ class VaultData:
     replaced: dict[str, ParsedFile] = field(default_factory=dict)
     # Cache buckets left for the caller to write (`load_vault(defer_cache=True)`).
     unsaved: dict[Path, dict[str, ParsedFile]] = field(default_factory=dict)
+    # Bodies parsed in this load, compiled for rendering (`load_vault(compile_bodies=True)`),
+    # by (path, body line): valid for the notes of this load only.
+    compiled: dict[Any, Any] = field(default_factory=dict)
 
 
 def save_buckets(unsaved: Mapping[Path, dict[str, ParsedFile]]) -> None:
@@ -69,7 +73,7 @@ def digest_bytes(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _parse_one(root: str, rel: str) -> ParsedFile:
+def _parse_one(root: str, rel: str, compiled: dict[Any, Any] | None = None) -> ParsedFile:
     path = os.path.join(root, rel)
     try:
         st = os.stat(path)
@@ -78,7 +82,7 @@ def _parse_one(root: str, rel: str) -> ParsedFile:
     except OSError as exc:
         return ParsedFile(rel, 0, -1, "", (), (problem(rel, 0, "unreadable-file", str(exc)),))
     try:
-        notes, problems = parse_file(data, rel)
+        notes, problems = parse_file(data, rel, compiled)
     except Exception as exc:  # a parser bug must cost one file, not the vault
         found = problem(rel, 0, "unreadable-file", f"internal parser error: {exc!r}")
         return ParsedFile(rel, st.st_mtime_ns, st.st_size, digest_bytes(data), (), (found,))
@@ -88,18 +92,24 @@ def _parse_one(root: str, rel: str) -> ParsedFile:
 
 
 def _parse_bucket(
-    root: str, rels: Sequence[str], kept: dict[str, ParsedFile], dest: str | None
-) -> list[ParsedFile]:
+    root: str,
+    rels: Sequence[str],
+    kept: dict[str, ParsedFile],
+    dest: str | None,
+    compile_bodies: bool = False,
+) -> tuple[list[ParsedFile], dict[Any, Any]]:
     """Parse one cache bucket's changed files; write the whole bucket's cache if asked.
+    With `compile_bodies`, also the bodies compiled for rendering (`parse_body`).
 
     Workers write their own buckets, so a cold load does not wait for one big cache write.
     """
-    items = [_parse_one(root, rel) for rel in rels]
+    compiled: dict[Any, Any] | None = {} if compile_bodies else None
+    items = [_parse_one(root, rel, compiled) for rel in rels]
     if dest is not None:
         bucket = {**kept, **{item.path: item for item in items}}
         with contextlib.suppress(OSError):
             write_pickle(Path(dest), CACHE_KIND, bucket)
-    return items
+    return items, compiled or {}
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -119,23 +129,36 @@ def parse_buckets(
     work: dict[int, tuple[list[str], dict[str, ParsedFile]]],
     jobs: int,
     folder: Path | None,
+    compiled: dict[Any, Any] | None = None,
 ) -> list[ParsedFile]:
     """Parse each bucket's files (in `jobs` processes when there are many); with a cache
-    folder, each bucket's cache file is rewritten with its kept and new entries."""
+    folder, each bucket's cache file is rewritten with its kept and new entries. Bodies
+    compiled for rendering are added to `compiled` when it is given."""
     tasks = [
-        (str(root), rels, kept, str(folder / f"{b:02d}.pickle") if folder else None)
+        (
+            str(root),
+            rels,
+            kept,
+            str(folder / f"{b:02d}.pickle") if folder else None,
+            compiled is not None,
+        )
         for b, (rels, kept) in sorted(work.items())
     ]
     total = sum(len(rels) for rels, _ in work.values())
-    if jobs <= 1 or total < PARALLEL_MIN_FILES:
-        return [item for task in tasks for item in _parse_bucket(*task)]
+    parts: Iterable[tuple[list[ParsedFile], dict[Any, Any]]]
     out: list[ParsedFile] = []
-    with (
-        paused_gc(),
-        ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool,
-    ):
-        for part in pool.map(_parse_bucket, *zip(*tasks, strict=True)):
-            out.extend(part)
+    with contextlib.ExitStack() as stack:
+        if jobs <= 1 or total < PARALLEL_MIN_FILES:
+            parts = (_parse_bucket(*task) for task in tasks)
+        else:
+            stack.enter_context(paused_gc())
+            ctx = _pool_context()
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=jobs, mp_context=ctx))
+            parts = pool.map(_parse_bucket, *zip(*tasks, strict=True))
+        for items, found in parts:
+            out.extend(items)
+            if compiled is not None:
+                compiled.update(found)
     return out
 
 
@@ -192,6 +215,7 @@ def load_vault(
     progress: Callable[[int, int], None] | None = None,
     write_cache: bool = True,
     defer_cache: bool = False,
+    compile_bodies: bool = False,
 ) -> VaultData:
     """Discover, decode, split and parse the vault; unchanged files come from the cache.
 
@@ -199,6 +223,8 @@ def load_vault(
     parsed files in memory, as `previous`, and saves them with `save_parse_cache`).
     `defer_cache=True` returns the few buckets an edit changed in `unsaved` instead of
     writing them (the command line writes them after the build, off its critical path).
+    `compile_bodies=True` keeps what the fast renderer needs of the bodies it parses
+    (`compiled`), so a build renders them without reading them again.
     """
     root = root.resolve()
     found = discover(root, tuple(ignore), exclude_dirs=tuple(exclude_dirs))
@@ -254,7 +280,8 @@ def load_vault(
     if write_to is not None and defer_cache and len(todo) < PARALLEL_MIN_FILES:
         unsaved = {write_to / f"{b:02d}.pickle": dict(kept) for b, (_, kept) in work.items()}
         write_to = None
-    for item in parse_buckets(root, work, jobs or os.cpu_count() or 1, write_to):
+    compiled: dict[Any, Any] | None = {} if compile_bodies else None
+    for item in parse_buckets(root, work, jobs or os.cpu_count() or 1, write_to, compiled):
         parsed[item.path] = item
     for b, (rels, _) in work.items():
         bucket = unsaved.get(folder / f"{b:02d}.pickle") if folder is not None else None
@@ -278,4 +305,5 @@ def load_vault(
         reparsed=len(todo),
         replaced={rel: known[rel] for rel in todo if rel in known},
         unsaved=unsaved,
+        compiled=compiled or {},
     )

@@ -331,8 +331,21 @@ def _parse(body: str, path: str, body_line: int) -> tuple[list[Token], dict[str,
     return tokens, env
 
 
-def parse_body(body: str, *, path: str, body_line: int) -> ParsedBody:
-    """Links, tags, headings, block ids, cells and problems of one note body."""
+def parse_body(
+    body: str, *, path: str, body_line: int, compiled: dict[Any, Any] | None = None
+) -> ParsedBody:
+    """Links, tags, headings, block ids, cells and problems of one note body.
+
+    With `compiled`, a body the fast renderer handles is compiled instead of scanned, and
+    kept there under `(path, body_line)`: a build renders it later without reading it
+    again (`fastrender.fill`)."""
+    if compiled is not None and not os.environ.get("KGRAPH_NO_FASTRENDER"):
+        from kgraph.vault.fastrender import compile_body
+
+        done = compile_body(body, body_line)
+        if done is not None:
+            compiled[(path, body_line)] = done
+            return done.parsed()
     if not os.environ.get("KGRAPH_NO_FASTSCAN"):
         # most notes use a plain subset that a linear scan reads identically, much faster
         from kgraph.vault.fastscan import fast_parse_body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kgraph.problems import Problem
 from kgraph.vault.frontmatter import parse_frontmatter
 from kgraph.vault.markdown import parse_body
@@ -9,10 +11,11 @@ from kgraph.vault.note import Note, RawNote
 from kgraph.vault.source import read_notes
 
 
-def parse_note(raw: RawNote) -> tuple[Note, list[Problem]]:
-    """Parse one note; bad input becomes problems, never an exception."""
+def parse_note(raw: RawNote, compiled: dict[Any, Any] | None = None) -> tuple[Note, list[Problem]]:
+    """Parse one note; bad input becomes problems, never an exception. `compiled`: see
+    `parse_body`."""
     fm = parse_frontmatter(raw)
-    body = parse_body(raw.body, path=raw.path, body_line=raw.body_line)
+    body = parse_body(raw.body, path=raw.path, body_line=raw.body_line, compiled=compiled)
     stem = raw.path.rsplit("/", 1)[-1]
     stem = stem.rsplit(".", 1)[0] if "." in stem else stem
     tags = tuple(dict.fromkeys((*fm.tags, *body.tags)))
@@ -38,12 +41,14 @@ def parse_note(raw: RawNote) -> tuple[Note, list[Problem]]:
     return note, [*fm.problems, *body.problems]
 
 
-def parse_file(data: bytes, path: str) -> tuple[list[Note], list[Problem]]:
+def parse_file(
+    data: bytes, path: str, compiled: dict[Any, Any] | None = None
+) -> tuple[list[Note], list[Problem]]:
     """Decode, split and parse every note of one source file."""
     raws, problems = read_notes(data, path)
     notes: list[Note] = []
     for raw in raws:
-        note, found = parse_note(raw)
+        note, found = parse_note(raw, compiled)
         notes.append(note)
         problems.extend(found)
     return notes, problems
