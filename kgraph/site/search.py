@@ -57,13 +57,33 @@ _NOISE = re.compile(rb"<nav\b.*?</nav>|<math\b.*?</math>|<span\b[^>]*>|</span>",
 _LANG = re.compile(rb'<html\b[^>]*\blang="([^"]*)"')
 
 
+def _article(page: bytes) -> bytes | None:
+    """What `_ARTICLE` matches first, found with plain searches (a tenth of the time: the
+    regex's lazy scan to `</article>` cost a sixth of a millisecond a page)."""
+    start = page.find(b"<article")
+    while start >= 0:
+        after = page[start + 8 : start + 9]
+        close = page.find(b">", start)
+        if after and not (after.isalnum() or after == b"_") and close >= 0:
+            head = page[start:close]
+            at = head.find(b"data-pagefind-body")
+            while at >= 0:
+                before, end = head[at - 1 : at], head[at + 18 : at + 19]
+                if not (before.isalnum() or before == b"_") and not (end.isalnum() or end == b"_"):
+                    stop = page.find(b"</article>", start + at + 18)
+                    return None if stop < 0 else page[start : stop + 10]
+                at = head.find(b"data-pagefind-body", at + 1)
+        start = page.find(b"<article", start + 1)
+    return None
+
+
 def search_source(page: bytes) -> bytes | None:
     """The indexed part of a page as a tiny HTML document, or None if nothing is indexed."""
-    found = _ARTICLE.search(page)
+    found = _article(page)
     if found is None:
         return None
     lang = _LANG.search(page)
-    article = _NOISE.sub(b"", _SVG.sub(b"", found.group(0)))
+    article = _NOISE.sub(b"", _SVG.sub(b"", found))
     code = lang.group(1) if lang else b"en"
     return b'<!DOCTYPE html><html lang="' + code + b'"><body>' + article + b"</body></html>"
 

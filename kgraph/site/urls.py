@@ -47,6 +47,14 @@ def relative_url(from_path: str, to_path: str, fragment: str | None = None) -> s
     """A link from the page file `from_path` to the output file `to_path`, both output-relative."""
     if to_path == from_path and fragment:
         return "#" + fragment
+    # Most links go from a page one folder deep (`slug/index.html`) to another folder.
+    slash = from_path.find("/")
+    if (
+        slash > 0
+        and "/" not in from_path[slash + 1 :]
+        and not to_path.startswith(from_path[: slash + 1])
+    ):
+        return "../" + to_path + ("#" + fragment if fragment else "")
     # Pure string work: both paths are clean and output-relative (relpath would hit the disk cwd).
     start = from_path.split("/")[:-1]
     target = to_path.split("/")

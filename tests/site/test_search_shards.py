@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kgraph.site import search
@@ -287,3 +287,31 @@ def test_search_page_merges_every_shard(sharded_site: tuple[Path, str, str]) -> 
     manifest = json.loads((out / "pagefind" / search.MANIFEST).read_text())
     used = {url.split("/pagefind/")[1][:3] for url in loaded if "/pagefind/" in url}
     assert set(manifest["bundles"]) <= used  # every shard's bundle was searched
+
+
+ARTICLE_PIECES = st.sampled_from(
+    [
+        "<article",
+        "<articles",
+        "<article ",
+        " data-pagefind-body",
+        " x-data-pagefind-body",
+        " data-pagefind-body-x",
+        " data-pagefind-bodyx",
+        " class=a",
+        ">",
+        "</article>",
+        "</article",
+        "text",
+        "<p>",
+        "\n",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(ARTICLE_PIECES, max_size=14).map("".join))
+def test_the_article_is_found_as_the_pattern_finds_it(text: str) -> None:
+    page = text.encode()
+    expected = search._ARTICLE.search(page)
+    assert search._article(page) == (expected.group(0) if expected else None)

@@ -66,6 +66,7 @@ def test_relative_url_matches_relpath(src: str, dst: str) -> None:
     expected = posixpath.relpath(dst, posixpath.dirname(src) or ".")
     assert relative_url(src, dst) == expected
     assert posixpath.normpath(posixpath.join(posixpath.dirname(src), expected)) == dst
+    assert relative_url(src, dst, "f") == ("#f" if src == dst else expected + "#f")
 
 
 def test_local_graph_names_every_node_and_marks_the_outer_ring() -> None:
