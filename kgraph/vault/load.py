@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import multiprocessing
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kgraph.cache import CacheError, read_pickle, vault_id, write_pickle
+from kgraph.cache import CacheError, encode, read_pickle, vault_id, write_encoded, write_pickle
 from kgraph.gcpause import paused_gc
 from kgraph.problems import Problem, problem
 from kgraph.vault.files import discover
@@ -97,18 +98,24 @@ def _parse_bucket(
     kept: dict[str, ParsedFile],
     dest: str | None,
     compile_bodies: bool = False,
-) -> tuple[list[ParsedFile], dict[Any, Any]]:
+    as_bytes: bool = False,
+) -> tuple[list[ParsedFile] | bytes, dict[Any, Any]]:
     """Parse one cache bucket's changed files; write the whole bucket's cache if asked.
     With `compile_bodies`, also the bodies compiled for rendering (`parse_body`).
 
     Workers write their own buckets, so a cold load does not wait for one big cache write.
+    With `as_bytes` (a worker), a bucket of new files comes back as the bytes written:
+    pickled once, not once for the file and again for the way back.
     """
     compiled: dict[Any, Any] | None = {} if compile_bodies else None
     items = [_parse_one(root, rel, compiled) for rel in rels]
     if dest is not None:
         bucket = {**kept, **{item.path: item for item in items}}
+        payload = encode(bucket)
         with contextlib.suppress(OSError):
-            write_pickle(Path(dest), CACHE_KIND, bucket)
+            write_encoded(Path(dest), CACHE_KIND, payload)
+        if as_bytes and not kept:
+            return payload, compiled or {}
     return items, compiled or {}
 
 
@@ -145,7 +152,7 @@ def parse_buckets(
         for b, (rels, kept) in sorted(work.items())
     ]
     total = sum(len(rels) for rels, _ in work.values())
-    parts: Iterable[tuple[list[ParsedFile], dict[Any, Any]]]
+    parts: Iterable[tuple[list[ParsedFile] | bytes, dict[Any, Any]]]
     out: list[ParsedFile] = []
     with contextlib.ExitStack() as stack:
         if jobs <= 1 or total < PARALLEL_MIN_FILES:
@@ -154,9 +161,10 @@ def parse_buckets(
             stack.enter_context(paused_gc())
             ctx = _pool_context()
             pool = stack.enter_context(ProcessPoolExecutor(max_workers=jobs, mp_context=ctx))
-            parts = pool.map(_parse_bucket, *zip(*tasks, strict=True))
+            as_bytes = [True] * len(tasks)
+            parts = pool.map(_parse_bucket, *zip(*tasks, strict=True), as_bytes)
         for items, found in parts:
-            out.extend(items)
+            out.extend(pickle.loads(items).values() if isinstance(items, bytes) else items)
             if compiled is not None:
                 compiled.update(found)
     return out
