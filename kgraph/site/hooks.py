@@ -281,17 +281,14 @@ def render_note(
     hooks = SiteHooks(ctx, key, note, page, depth, stack or (f"{key}#",))
     body, line = source or (note.body, note.body_line)
     renderer = _render_body()
-    compiled = ctx.compiled.get((note.path, line)) if source is None else None
+    template = ctx.compiled.get((note.path, line)) if source is None else None
     raw = True
     if renderer is None:
         text, toc = _fallback_render(body)
     else:
         try:
-            if compiled is not None:
-                from kgraph.vault.fastrender import fill
-
-                rendered = fill(compiled, hooks)
-            else:
+            rendered = template.fill(hooks, note) if template is not None else None
+            if rendered is None:
                 rendered = renderer(body, hooks, path=note.path, body_line=line)
             text, toc = rendered.html, tuple(rendered.toc)
             raw = rendered.raw or hooks.raw

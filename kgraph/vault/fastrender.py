@@ -12,6 +12,7 @@ by a differential test); its HTML is held to the renderer the same way.
 from __future__ import annotations
 
 import html
+import zlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -43,7 +44,7 @@ from kgraph.vault.fastscan import (
 )
 from kgraph.vault.hooks import RenderHooks
 from kgraph.vault.markdown import ParsedBody, RenderedBody, make_markdown
-from kgraph.vault.note import Cell, Heading, Link
+from kgraph.vault.note import Cell, Heading, Link, Note
 from kgraph.vault.syntax.blockids import _AT_END
 from kgraph.vault.syntax.cells import _is_cell, highlight_code, parse_options
 from kgraph.vault.syntax.relations import relation_at
@@ -126,6 +127,58 @@ def compile_body(body: str, body_line: int) -> Compiled | None:
         tuple(page.tags),
         tuple(page.cells),
     )
+
+
+@dataclass(frozen=True)
+class Template:
+    """A compiled body kept between reading and rendering, small: its static HTML pieces
+    zlib-packed (joined by NUL, which no handled body holds) and the hook calls between
+    them, naming the note's own links and cells by position. A build keeps one per note
+    in the process its render workers fork from, so its size counts three times."""
+
+    packed: bytes
+    calls: tuple[tuple[Any, ...], ...]  # ("link", i, text), ("math", ...), ("cell", i)
+
+    @staticmethod
+    def of(compiled: Compiled) -> Template:
+        statics = [""]
+        calls: list[tuple[Any, ...]] = []
+        links = cells = 0
+        for part in compiled.parts:
+            if isinstance(part, str):
+                statics[-1] += part
+                continue
+            if part[0] == "link":
+                calls.append(("link", links, part[2]))
+                links += 1
+            elif part[0] == "cell":
+                calls.append(("cell", cells))
+                cells += 1
+            else:
+                calls.append(part)
+            statics.append("")
+        packed = zlib.compress("\0".join(statics).encode("utf-8", "surrogatepass"), 1)
+        return Template(packed, tuple(calls))
+
+    def fill(self, hooks: RenderHooks, note: Note) -> RenderedBody | None:
+        """The body's HTML for `note` (the note it was compiled from), or None if the
+        note does not match it."""
+        statics = zlib.decompress(self.packed).decode("utf-8", "surrogatepass").split("\0")
+        wanted = sum(1 for call in self.calls if call[0] == "link")
+        # the body's links are the last of the note's (frontmatter links come first)
+        links = note.links[len(note.links) - wanted :] if wanted else ()
+        if len(statics) != len(self.calls) + 1 or len(links) != wanted:
+            return None
+        out = [statics[0]]
+        for call, static in zip(self.calls, statics[1:], strict=True):
+            if call[0] == "link":
+                out.append(str(hooks.link(links[call[1]], call[2])))
+            elif call[0] == "math":
+                out.append(str(hooks.math(call[1], call[2], call[3])))
+            else:
+                out.append(str(hooks.cell(note.cells[call[1]])))
+            out.append(static)
+        return RenderedBody(html="".join(out), toc=note.headings, raw=False)
 
 
 def fill(compiled: Compiled, hooks: RenderHooks) -> RenderedBody:

@@ -337,14 +337,14 @@ def parse_body(
     """Links, tags, headings, block ids, cells and problems of one note body.
 
     With `compiled`, a body the fast renderer handles is compiled instead of scanned, and
-    kept there under `(path, body_line)`: a build renders it later without reading it
-    again (`fastrender.fill`)."""
+    its `fastrender.Template` kept there under `(path, body_line)`: a build renders it
+    later without reading it again."""
     if compiled is not None and not os.environ.get("KGRAPH_NO_FASTRENDER"):
-        from kgraph.vault.fastrender import compile_body
+        from kgraph.vault.fastrender import Template, compile_body
 
         done = compile_body(body, body_line)
         if done is not None:
-            compiled[(path, body_line)] = done
+            compiled[(path, body_line)] = Template.of(done)
             return done.parsed()
     if not os.environ.get("KGRAPH_NO_FASTSCAN"):
         # most notes use a plain subset that a linear scan reads identically, much faster

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,7 @@ from kgraph.graph.build import build_graph
 from kgraph.site.output import SiteOutput
 from kgraph.site.render import render_site
 from kgraph.vault import fastrender
-from kgraph.vault.fastrender import compile_body, fast_render_body
+from kgraph.vault.fastrender import Template, compile_body, fast_render_body
 from kgraph.vault.hooks import PlainHooks
 from kgraph.vault.markdown import RenderedBody, parse_body, render_body
 from kgraph.vault.note import Cell, Link
@@ -92,6 +93,14 @@ def agrees(body: str, path: str = "n.md", body_line: int = 1) -> RenderedBody | 
     assert fast.toc == slow.toc, body
     assert fast.raw == slow.raw, body
     assert hooks.calls == expected.calls, body  # the same hook calls, in the same order
+    # the form a build keeps between reading and rendering gives the same again
+    compiled_once = compile_body(body, body_line)
+    assert compiled_once is not None
+    note = SimpleNamespace(
+        links=compiled_once.links, cells=compiled_once.cells, headings=compiled_once.headings
+    )
+    kept = Template.of(compiled_once).fill(Recording(), note)  # type: ignore[arg-type]
+    assert kept is not None and kept.html == slow.html and kept.toc == slow.toc, body
     # what the body compiles to also carries exactly what parsing it finds
     compiled = compile_body(body, body_line)
     assert compiled is not None
@@ -283,3 +292,24 @@ def test_sites_are_the_same_either_way(vault: str, tmp_path: Path) -> None:
     differing = [name for name in fast.files if fast.files[name] != slow.files[name]]
     assert differing == []
     assert fast.problems == slow.problems
+
+
+def test_a_kept_body_fills_in_the_notes_own_links_after_its_frontmatter_links() -> None:
+    text = (
+        '---\ntitle: T\nup: "[[Parent]]"\n---\n\nBody with [[Child|c]] and $x$.\n\n'
+        "```{python}\n#| label: f\nx = 1\n```\n"
+    )
+    compiled: dict[object, object] = {}
+    notes, _ = parse_file(text.encode(), "t.md", compiled)
+    (note,) = notes
+    assert [link.target for link in note.links] == ["Parent", "Child"]
+    template = compiled[(note.path, note.body_line)]
+    assert isinstance(template, Template)
+    hooks = Recording()
+    kept = template.fill(hooks, note)
+    slow, expected = oracle(note.body, note.path, note.body_line)
+    assert kept is not None and kept.html == slow.html and hooks.calls == expected.calls
+    assert kept.toc == note.headings
+    # a note that does not match its template is not filled from it
+    other = SimpleNamespace(links=(), cells=note.cells, headings=note.headings)
+    assert template.fill(Recording(), other) is None  # type: ignore[arg-type]
