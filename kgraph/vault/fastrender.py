@@ -7,6 +7,10 @@ the same HTML and calls the same hooks with the same arguments, several times fa
 `fast_render_body` returns None for anything outside that subset and the caller runs
 markdown-it. It reads the source as the fast scanner does (`fastscan`, held to the parser
 by a differential test); its HTML is held to the renderer the same way.
+
+The pass compiles (`compile_body`): static HTML with the hook calls left open, plus the
+facts parsing finds. A build compiles each body while reading it and keeps a small
+`Template`, so its page is filled in later without reading the body again.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from kgraph.vault.syntax.relations import relation_at
 from kgraph.vault.syntax.tags import tag_name
 from kgraph.vault.syntax.wikilinks import is_external
 
-__all__ = ["fast_render_body"]
+__all__ = ["Compiled", "Template", "compile_body", "fast_render_body", "fill"]
 
 _CLOSE = {"ul": "</li>\n</ul>\n", "ol": "</li>\n</ol>\n"}
 
