@@ -340,6 +340,11 @@ class Builder:
             save_parse_cache(self.config.cache_dir, self.config.vault, self.parsed)
             self._dirty = False
 
+    @property
+    def _one_off(self) -> bool:
+        """A command-line build: no server around it, nothing kept for later edits."""
+        return self.indexer is None and not self.fast_edits
+
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """Run every stage; problems are collected, never raised.
 
@@ -392,9 +397,9 @@ class Builder:
                 # serve keeps its state in memory and saves it once, when it stops
                 write_cache=self.indexer is None,
                 defer_cache=self.indexer is None,
-                # a one-off build renders what it reads without reading it again; one that
-                # keeps its renderer for later edits (serve, tests) must not keep old bodies
-                compile_bodies=self.indexer is None and not self.fast_edits,
+                # it renders what it reads without reading it again; a builder that keeps its
+                # renderer for later edits (serve, tests) must not keep old bodies
+                compile_bodies=self._one_off,
             )
         self.parsed = data.parsed
         result.notes = len(data.notes)
@@ -606,7 +611,7 @@ class Builder:
         gone = set(old.owners) - set(owners) if todo is not None else None
         sources = SourceWriter(self.search_dir, owners, gone)
         stage = None
-        if fresh and self.indexer is None and not self.fast_edits:
+        if fresh and self._one_off:
             from kgraph.publish import rendering_folder
 
             if not (config.out / MARKER).exists():

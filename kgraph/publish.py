@@ -194,8 +194,9 @@ def publish(
     """
     from kgraph.site.output import StagedFiles
 
-    prestaged = isinstance(files, StagedFiles) and files.root == _rendering(out)
-    recover(out, keep_rendering=prestaged)
+    # pages the render workers already wrote where the new site is assembled
+    staged = files if isinstance(files, StagedFiles) and files.root == _rendering(out) else None
+    recover(out, keep_rendering=staged is not None)
     check_output(out)
     # A view, not a copy: rendered pages may be held compressed until written.
     marker = {MARKER: b"This folder is written by kgraph build; it replaces it whole.\n"}
@@ -227,22 +228,21 @@ def publish(
         removed=len(removed),
         changed=changed,
     )
-    if prestaged:
-        _publish_staged(out, files, existing, unchanged, plan_write, plan_copy, before_swap)
-        return stats
-    if not plan_write and not plan_copy and not removed and out.is_dir():
-        return stats
-    if not atomic and out.is_dir():
-        _update_in_place(out, files, plan_write, plan_copy, removed)
-        return stats
-    changes = len(plan_write) + len(plan_copy) + len(removed)
-    if out.is_dir() and changes <= max(SMALL_CHANGE, len(existing) // 50):
-        _journaled(out, files, plan_write, plan_copy, removed, before_swap)
-        return stats
-
-    stage = _staging(out)
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir(parents=True)
+    if staged is not None:
+        stage = staged.root  # the staging tree already holds the new pages
+    else:
+        if not plan_write and not plan_copy and not removed and out.is_dir():
+            return stats
+        if not atomic and out.is_dir():
+            _update_in_place(out, files, plan_write, plan_copy, removed)
+            return stats
+        changes = len(plan_write) + len(plan_copy) + len(removed)
+        if out.is_dir() and changes <= max(SMALL_CHANGE, len(existing) // 50):
+            _journaled(out, files, plan_write, plan_copy, removed, before_swap)
+            return stats
+        stage = _staging(out)
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
     made: set[str] = set()
     base = str(stage)
     for rel in sorted(unchanged):
@@ -256,6 +256,8 @@ def publish(
                 pass
             made.add(folder)
         linked = os.path.join(base, rel)
+        if staged is not None and rel in staged:
+            os.unlink(linked)  # the old file, linked instead, keeps its mtime
         try:
             os.link(existing[rel], linked)
         except OSError:  # file systems without hard links: copy, keeping the mtime
@@ -268,6 +270,8 @@ def publish(
                 if (out / name).is_dir():
                     shutil.copytree(out / name, stage / name, copy_function=os.link)
     for rel in plan_write:
+        if staged is not None and rel in staged:
+            continue
         dest = stage / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(files[rel])
@@ -279,49 +283,6 @@ def publish(
         before_swap(stage)
     swap(stage, out)
     return stats
-
-
-def _publish_staged(
-    out: Path,
-    files: Mapping[str, bytes],
-    existing: dict[str, str],
-    unchanged: set[str],
-    plan_write: list[str],
-    plan_copy: dict[str, Path],
-    before_swap: Callable[[Path], None] | None,
-) -> None:
-    """`publish` for pages already written into the rendering folder: complete it there
-    (files kept from the old site, copies, the rest) and swap it in."""
-    from kgraph.site.output import StagedFiles
-
-    assert isinstance(files, ChainMap)
-    staged = files.maps[1]
-    assert isinstance(staged, StagedFiles)
-    stage = staged.root
-    for rel in sorted(unchanged):
-        dest = stage / rel
-        dest.unlink(missing_ok=True)  # the old file, linked, keeps its mtime
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(existing[rel], dest)
-        except OSError:
-            shutil.copy2(existing[rel], dest)
-    for rel in plan_write:
-        if rel not in staged:
-            dest = stage / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(files[rel])
-    for rel, src in plan_copy.items():
-        dest = stage / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
-    if before_swap is not None:
-        before_swap(stage)
-    else:
-        for name in GENERATED_DIRS:
-            if (out / name).is_dir():
-                shutil.copytree(out / name, stage / name, copy_function=os.link)
-    swap(stage, out)
 
 
 # Up to this many changed files (or 2 % of the site) are published in place under a

@@ -1,8 +1,12 @@
-"""Note bodies for the fast paths' differential tests: real, synthetic and generated."""
+"""Note bodies for the fast paths' differential tests: real, synthetic and generated,
+and the switch that turns a fast path off to ask markdown-it instead."""
 
 from __future__ import annotations
 
+import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hypothesis import strategies as st
@@ -11,6 +15,20 @@ from benchmarks.generate_vault import make_note
 from kgraph.vault.source import read_notes
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def switched_off(name: str) -> Iterator[None]:
+    """Set the environment switch `name` (`KGRAPH_NO_FASTSCAN`, ...) for the block."""
+    old = os.environ.get(name)
+    os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = old
 
 
 def synthetic_bodies(count: int, seed: int = 7) -> list[str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it.utils import read_fixture_file
-from mdgrammar import DOCUMENT, ORDINARY, ROOT, synthetic_bodies, vault_bodies
+from mdgrammar import DOCUMENT, ORDINARY, ROOT, switched_off, synthetic_bodies, vault_bodies
 
 from kgraph.config import Config
 from kgraph.graph.build import build_graph
@@ -54,25 +52,12 @@ class Recording(PlainHooks):
         return [c for c in self.calls if c[0] == kind]
 
 
-@contextmanager
-def _switched_off(name: str) -> Iterator[None]:
-    old = os.environ.get(name)
-    os.environ[name] = "1"
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = old
-
-
 def _no_fastrender() -> AbstractContextManager[None]:
-    return _switched_off("KGRAPH_NO_FASTRENDER")
+    return switched_off("KGRAPH_NO_FASTRENDER")
 
 
 def _no_fastscan() -> AbstractContextManager[None]:
-    return _switched_off("KGRAPH_NO_FASTSCAN")
+    return switched_off("KGRAPH_NO_FASTSCAN")
 
 
 def oracle(body: str, path: str, body_line: int) -> tuple[RenderedBody, Recording]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it.utils import read_fixture_file
-from mdgrammar import DOCUMENT, ORDINARY, synthetic_bodies, vault_bodies
+from mdgrammar import DOCUMENT, ORDINARY, switched_off, synthetic_bodies, vault_bodies
 
 from kgraph.vault import fastscan
 from kgraph.vault.fastscan import _context_at, fast_parse_body
@@ -21,22 +18,9 @@ from kgraph.vault.note import Link
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@contextmanager
-def _no_fastscan() -> Iterator[None]:
-    old = os.environ.get("KGRAPH_NO_FASTSCAN")
-    os.environ["KGRAPH_NO_FASTSCAN"] = "1"
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["KGRAPH_NO_FASTSCAN"]
-        else:
-            os.environ["KGRAPH_NO_FASTSCAN"] = old
-
-
 def oracle(body: str, path: str = "n.md", body_line: int = 1) -> ParsedBody:
     """What the markdown-it parser says, with the fast path switched off."""
-    with _no_fastscan():
+    with switched_off("KGRAPH_NO_FASTSCAN"):
         return parse_body(body, path=path, body_line=body_line)
 
 
