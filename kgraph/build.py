@@ -62,6 +62,8 @@ class BuildResult:
     figures: list[dict[str, str]] = field(default_factory=list)
     changed_pages: list[str] = field(default_factory=list)
     fast: bool = False  # applied to the last build in memory (kgraph.hot)
+    # Cache files a detached process is still writing, with the mtime they will have.
+    pending_caches: dict[Path, int] = field(default_factory=dict, repr=False)
     on_stage: Callable[[str], None] | None = field(default=None, repr=False)
     _counts: tuple[Counter[Any], Counter[Any]] | None = field(default=None, repr=False)
 
@@ -472,8 +474,11 @@ class Builder:
                 from kgraph.background import detached
                 from kgraph.vault.load import save_buckets
 
-                # The parse cache of the edited files, written after the site is in place.
-                detached(save_buckets, data.unsaved)
+                # The parse cache of the edited files, written after the site is in place,
+                # with an mtime chosen now, so the no-op record can name it already.
+                stamp = time.time_ns()
+                result.pending_caches = {dest: stamp for dest in data.unsaved}
+                detached(save_buckets, data.unsaved, stamp)
         else:
             self._dirty = True
         if self.fast_edits:
@@ -772,7 +777,7 @@ def build(
     else:
         result.timings["total"] = round(time.perf_counter() - started, 4)
         report = result.report()
-        noop.remember(config, key, report)
+        noop.remember(config, key, report, pending=result.pending_caches)
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
         report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

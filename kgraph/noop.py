@@ -16,13 +16,14 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from kgraph.cache import vault_id
 from kgraph.config import Config
 
-KIND = "kgraph-last-build-v1"
+KIND = "kgraph-last-build-v2"
 
 
 def _versions() -> list[str]:
@@ -62,24 +63,46 @@ def inputs_key(config: Config) -> tuple[str, str]:
     return h.hexdigest(), vault
 
 
-def _caches(config: Config) -> list[str]:
-    """Size and mtime of the build's own cache files: one changed by anything but a build
-    (a damaged or replaced cache) must be read, checked and reported by a real build."""
+def _caches(config: Config, pending: Mapping[Path, int] | None = None) -> list[str]:
+    """Mtime and size of the build's own cache files: one changed by anything but a build
+    (a damaged or replaced cache) must be read, checked and reported by a real build.
+
+    `pending` names files a detached process is still writing, with the mtime it gives
+    them: they are recorded by that mtime alone (`*` for the size not known yet)."""
     from kgraph.incremental import state_file
 
-    paths = [state_file(config.cache_dir, config.vault)]
     folder = config.cache_dir / f"parse-{vault_id(config.vault)}"
+    stamps = {Path(p).name: ns for p, ns in (pending or {}).items()}
+    names = set(stamps)
     with contextlib.suppress(OSError):
-        paths.extend(sorted(folder.iterdir()))
+        # Only the buckets: a writer's temporary file comes and goes.
+        names.update(p.name for p in folder.iterdir() if p.suffix == ".pickle")
+    paths = [state_file(config.cache_dir, config.vault), *(folder / n for n in sorted(names))]
     found = []
     for path in paths:
+        if path.name in stamps:
+            found.append(f"{path.name} {stamps[path.name]} *")
+            continue
         try:
             st = path.stat()
         except OSError:
             found.append(f"{path.name} -")
             continue
-        found.append(f"{path.name} {st.st_size} {st.st_mtime_ns}")
+        found.append(f"{path.name} {st.st_mtime_ns} {st.st_size}")
     return found
+
+
+def _same_caches(recorded: object, found: list[str]) -> bool:
+    """Whether the cache files are as the last build left them (a `*` size, of a file
+    written after the record, matches any size)."""
+    if not isinstance(recorded, list) or len(recorded) != len(found):
+        return False
+    for want, have in zip(recorded, found, strict=True):
+        if want != have and not (
+            isinstance(want, str) and want.endswith(" *") and have.startswith(want[:-1])
+        ):
+            return False
+    return True
 
 
 def _file(config: Config) -> Path:
@@ -97,7 +120,7 @@ def unchanged_report(config: Config, key: str) -> dict[str, Any] | None:
         return None
     if not isinstance(saved, dict) or saved.get("kind") != KIND or saved.get("key") != key:
         return None
-    if saved.get("caches") != _caches(config):
+    if not _same_caches(saved.get("caches"), _caches(config)):
         return None
     report = saved.get("report")
     if not isinstance(report, dict) or not (config.out / MARKER).is_file():
@@ -115,12 +138,16 @@ def unchanged_report(config: Config, key: str) -> dict[str, Any] | None:
     return report
 
 
-def remember(config: Config, key: str, report: dict[str, Any]) -> None:
-    """Keep the inputs' digest and the report of the build that just finished."""
+def remember(
+    config: Config, key: str, report: dict[str, Any], pending: Mapping[Path, int] | None = None
+) -> None:
+    """Keep the inputs' digest and the report of the build that just finished (`pending`:
+    cache files still being written, with their coming mtimes)."""
     path = _file(config)
     tmp = path.with_name(path.name + ".tmp")
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"kind": KIND, "key": key, "caches": _caches(config), "report": report}
+        caches = _caches(config, pending)
+        record = {"kind": KIND, "key": key, "caches": caches, "report": report}
         tmp.write_text(json.dumps(record), encoding="utf-8")
         tmp.replace(path)

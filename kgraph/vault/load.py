@@ -62,12 +62,19 @@ class VaultData:
     compiled: dict[Any, Any] = field(default_factory=dict)
 
 
-def save_buckets(unsaved: Mapping[Path, dict[str, ParsedFile]]) -> None:
+def save_buckets(
+    unsaved: Mapping[Path, dict[str, ParsedFile]], stamp_ns: int | None = None
+) -> None:
     """Write cache buckets `load_vault` left unsaved (each atomically: a build reading
-    meanwhile sees the old bucket, and only parses its changed files again)."""
+    meanwhile sees the old bucket, and only parses its changed files again).
+
+    `stamp_ns` becomes each bucket's mtime: a caller that records the cache's state before
+    a detached process has written it (`kgraph.noop`) knows what it will find."""
     for dest, bucket in unsaved.items():
         with contextlib.suppress(OSError):
             write_pickle(dest, CACHE_KIND, bucket)
+            if stamp_ns is not None:
+                os.utime(dest, ns=(stamp_ns, stamp_ns))
 
 
 def digest_bytes(data: bytes) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.core.test_incremental import build, make_vault, snapshot
 
 
@@ -71,3 +73,39 @@ def test_damaged_cache_is_read_and_reported_not_skipped(tmp_path: Path) -> None:
     report = build(vault, out)
     assert not skipped(report)
     assert any(w["code"] == "cache-corrupt" for w in report["warnings"])
+
+
+def test_cache_written_after_the_record_still_allows_a_noop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit's parse-cache bucket is written by a detached process, which may finish
+    after the build recorded its inputs: the record must already expect it."""
+    import kgraph.background
+
+    later: list[tuple] = []
+    monkeypatch.setattr(kgraph.background, "detached", lambda fn, *args: later.append((fn, args)))
+
+    def finish_detached() -> None:
+        while later:
+            fn, args = later.pop(0)
+            fn(*args)
+
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    finish_detached()
+    note = vault / "F.md"
+    note.write_text(note.read_text() + "\nMore.\n")
+    buckets = sorted((tmp_path / ".kgraph-cache").glob("parse-*/*.pickle"))
+    before = {p: p.stat().st_mtime_ns for p in buckets}
+    edited = build(vault, out)
+    assert not skipped(edited) and edited["pages"]["written"] == 1
+    assert any(fn.__name__ == "save_buckets" for fn, _ in later)
+    finish_detached()  # after the record: the bucket's mtime moves on
+    assert any(p.stat().st_mtime_ns != ns for p, ns in before.items())
+    assert skipped(build(vault, out))
+    # A bucket the detached process never wrote leaves a cache the record did not expect.
+    note.write_text(note.read_text() + "\nEven more.\n")
+    build(vault, out)
+    later.clear()
+    assert not skipped(build(vault, out))
