@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kgraph.cache import MAGIC, CacheError, read_pickle, write_pickle
 
@@ -56,3 +59,27 @@ def test_other_kind_or_version_is_rejected(tmp_path: Path) -> None:
     path.write_bytes(data)
     with pytest.raises(CacheError):
         read_pickle(path, "parse")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=1, max_size=300), st.data())
+def test_any_damaged_byte_or_cut_is_rejected(value: bytes, data: st.DataObject) -> None:
+    """Every single-byte change and every truncation is caught before unpickling (a
+    CRC-32 catches every error burst up to 32 bits; the length catches every cut)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.pickle"
+        write_pickle(path, "parse", value)
+        good = path.read_bytes()
+        at = data.draw(st.integers(0, len(good) - 1), label="position")
+        flip = data.draw(st.integers(1, 255), label="xor")
+        damaged = bytearray(good)
+        damaged[at] ^= flip
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(CacheError):
+            read_pickle(path, "parse")
+        cut = data.draw(st.integers(0, len(good) - 1), label="cut")
+        path.write_bytes(good[:cut])
+        with pytest.raises(CacheError):
+            read_pickle(path, "parse")
+        path.write_bytes(good)
+        assert read_pickle(path, "parse") == value
