@@ -68,7 +68,15 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 def is_ignored(rel: str, patterns: Sequence[str]) -> bool:
     """Whether a vault-relative path (file or folder) matches one of the globs."""
-    return any(glob_regex(p).fullmatch(rel) for p in patterns if p.strip())
+    joined = _any_glob(tuple(patterns))
+    return joined is not None and joined.fullmatch(rel) is not None
+
+
+@lru_cache(maxsize=64)
+def _any_glob(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for all the globs: discovery asks about every file of the vault."""
+    parts = [f"(?:{glob_regex(p).pattern})" for p in patterns if p.strip()]
+    return re.compile("|".join(parts), re.S) if parts else None
 
 
 def unseen(rel: str, ignore: Sequence[str] = ()) -> bool:

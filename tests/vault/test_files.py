@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kgraph.vault.files import discover, is_ignored, safe_join
+from kgraph.vault.files import discover, glob_regex, is_ignored, safe_join
 
 
 def test_discovery_skips_hidden_backups_and_conflicts(reading: Path) -> None:
@@ -115,3 +117,18 @@ def test_ten_thousand_files_are_found(tmp_path: Path) -> None:
             (folder / f"n{f}.md").touch()
     found = discover(tmp_path)
     assert len(found.notes) == 10_000
+
+
+_GLOB_PART = st.sampled_from(["a", "b", "*", "?", "**", "/", ".md", "[ab]", "[!a]", "-"])
+_PATH_PART = st.sampled_from(["a", "b", "ab", "/", ".md", "x", "-"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(_GLOB_PART, min_size=1, max_size=6).map("".join), max_size=5),
+    st.lists(_PATH_PART, min_size=1, max_size=8).map("".join),
+)
+def test_several_globs_match_as_any_one_does(patterns: list[str], rel: str) -> None:
+    """The globs are joined in one pattern for speed: it matches where one of them does."""
+    one_by_one = any(glob_regex(p).fullmatch(rel) for p in patterns if p.strip())
+    assert is_ignored(rel, patterns) is one_by_one
