@@ -71,7 +71,9 @@ class Resolver:
                     self._by_suffix[rest].append(path)
                 start = folded.find("/", start + 1)
         self._dirs: dict[str, str] = {}
-        self._memo: dict[tuple[str, str, str | None, str], Resolution] = {}
+        # Problem-free resolutions by (target as written, kind, subpath, folder or "" for
+        # a bare wikilink): the graph builder reads it directly for most links.
+        self.memo: dict[tuple[str, str, str | None, str], Resolution] = {}
         self._titles: dict[str, str] = {}
         self._aliases: dict[str, str] = {}
         self._loose: dict[str, str] = {}
@@ -101,12 +103,12 @@ class Resolver:
         # Problem-free results of a bare wikilink do not depend on where it was written.
         place = "" if bare else self._dir_of(source_path)
         memo_key = (link.target, link.kind, link.subpath, place)
-        found = self._memo.get(memo_key)
+        found = self.memo.get(memo_key)
         if found is None:
             found = self._resolve(link, source_path)
             # Results carrying problems name a line, so only problem-free ones are shared.
             if not found.problems:
-                self._memo[memo_key] = found
+                self.memo[memo_key] = found
         return found
 
     def _resolve(self, link: Link, source_path: str) -> Resolution:
