@@ -7,8 +7,11 @@ work then finishes in a detached process instead of holding the user up.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -35,6 +38,31 @@ def detached(fn: Callable[..., Any], *args: Any) -> None:
                 os._exit(0)
     finally:
         os._exit(0)
+
+
+def remove_later(tree: Path) -> None:
+    """Delete a folder tree in a detached `rm` (Linux), else right here.
+
+    Unlike `detached`, nothing is forked: spawning a shell costs a few milliseconds
+    however much memory this process holds, where forking a build that holds a
+    10,000-note vault costs 40-60 ms."""
+    if sys.platform != "linux" or os.environ.get("KGRAPH_NO_BACKGROUND"):
+        shutil.rmtree(tree, ignore_errors=True)
+        return
+    script = 'rm -rf -- "$1" </dev/null >/dev/null 2>&1 &'  # the shell leaves at once
+    try:
+        subprocess.run(["sh", "-c", script, "sh", str(tree)], check=False, start_new_session=True)
+    except OSError:
+        shutil.rmtree(tree, ignore_errors=True)
+
+
+def each(calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+    """Make every call (for `detached(each, calls)`); one failing does not stop the rest."""
+    for fn, args in calls:
+        try:
+            fn(*args)
+        except Exception:  # nobody is left to tell: the next build redoes what matters
+            continue
 
 
 def _detach() -> None:

@@ -458,27 +458,32 @@ class Builder:
         }
         result.changed_pages = [p for p in stats.changed if p.endswith(".html")]
         self._collect_figures(result, site.copies, cells)
+        # Work nobody waits for, done by one detached process (forking a process that
+        # holds a 10,000-note vault takes 40-60 ms: once is enough).
+        later: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         if stats.written or stats.removed or result.cells["executed"]:
             if self.indexer is None:
-                from kgraph.background import detached
-
                 # Keyed by the vault as it was before this build read it, so a note
                 # saved meanwhile makes the snapshot stale, never wrongly current.
-                detached(self._save_snapshot, cg, vault_key)
+                later.append((self._save_snapshot, (cg, vault_key)))
             else:
                 self._snapshot_due = cg  # serve saves it once, when it stops
         self._state = state
         if self.indexer is None:
             save_encoded_state(state_file(config.cache_dir, config.vault), state_blob)
             if data.unsaved:
-                from kgraph.background import detached
                 from kgraph.vault.load import save_buckets
 
                 # The parse cache of the edited files, written after the site is in place,
                 # with an mtime chosen now, so the no-op record can name it already.
                 stamp = time.time_ns()
                 result.pending_caches = {dest: stamp for dest in data.unsaved}
-                detached(save_buckets, data.unsaved, stamp)
+                # First: the next build needs it to skip digesting every concept again.
+                later.insert(0, (save_buckets, (data.unsaved, stamp)))
+            if later:
+                from kgraph.background import detached, each
+
+                detached(each, later)
         else:
             self._dirty = True
         if self.fast_edits:

@@ -356,11 +356,11 @@ def _apply(out: Path, ops: list[list[str]]) -> None:
                 os.replace(out / rel, old)
             os.replace(incoming / ".generated" / rel, out / rel)
             if old.exists():  # the old search index: thousands of files nobody waits for
-                from kgraph.background import detached
+                from kgraph.background import remove_later
 
                 trash = _trash(out)
                 os.replace(old, trash)
-                detached(shutil.rmtree, trash, True)
+                remove_later(trash)
 
 
 def _update_in_place(
@@ -392,7 +392,7 @@ def swap(stage: Path, out: Path) -> None:
     The old site is renamed out of the way and deleted in the background: removing ten
     thousand files takes seconds that nobody needs to wait for.
     """
-    from kgraph.background import detached
+    from kgraph.background import remove_later
 
     prev = _previous(out)
     shutil.rmtree(prev, ignore_errors=True)
@@ -402,7 +402,7 @@ def swap(stage: Path, out: Path) -> None:
     if prev.exists():
         trash = _trash(out)
         os.replace(prev, trash)
-        detached(shutil.rmtree, trash, True)
+        remove_later(trash)
 
 
 def update_files(

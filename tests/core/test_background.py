@@ -1,0 +1,43 @@
+"""Work run after a build by one detached process."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+import kgraph.background
+
+
+def test_detached_calls_all_run_though_one_fails() -> None:
+    done: list[int] = []
+
+    def fail() -> None:
+        raise OSError("disk full")
+
+    kgraph.background.each([(done.append, (1,)), (fail, ()), (done.append, (2,))])
+    assert done == [1, 2]
+
+
+def test_a_tree_removed_later_is_gone_soon(tmp_path: Path) -> None:
+    tree = tmp_path / "-old site"  # a name `rm` could take for an option
+    (tree / "a" / "b").mkdir(parents=True)
+    (tree / "a" / "b" / "page.html").write_text("x")
+    (tmp_path / "keep.txt").write_text("y")
+    kgraph.background.remove_later(tree)
+    deadline = time.monotonic() + 20
+    while tree.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not tree.exists()
+    assert (tmp_path / "keep.txt").read_text() == "y"
+
+
+def test_without_background_work_the_tree_is_removed_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
+    tree = tmp_path / "old"
+    (tree / "a").mkdir(parents=True)
+    kgraph.background.remove_later(tree)
+    assert not tree.exists()
