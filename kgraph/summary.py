@@ -7,9 +7,6 @@ import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
 if TYPE_CHECKING:
     from kgraph.build import BuildResult
 
@@ -30,6 +27,10 @@ def print_summary(
     sys.stderr.flush()
     if quiet:
         return
+    # Only now: rich takes 70 ms to import, which a quiet build (scripts, watchers) skips.
+    from rich.console import Console
+    from rich.table import Table
+
     out = Console(file=sys.stdout, highlight=False)
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")

@@ -27,6 +27,7 @@ the shards it touched and the others are carried over from the previous index:
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -307,13 +308,28 @@ def _link_file(src: str | Path, dest: str | Path) -> None:
 @lru_cache(maxsize=1)
 def _pagefind() -> tuple[str, ...]:
     """The pagefind binary, as `python -m pagefind` finds it, started without a Python of
-    its own in between (a fifth of a second a shard); that command if none is found."""
-    try:
-        from pagefind.service import get_executable
+    its own in between (a fifth of a second a shard); that command if none is found.
 
-        found = get_executable()
-    except Exception:  # the package moved its helper or cannot import: use its command
-        found = None
+    pagefind's own lookup (`pagefind.service.get_executable`) imports asyncio, 50 ms on
+    the path of every build's index, so its first steps are taken here: the variable
+    naming the binary, then the binary packages; only then is it asked (for `PATH`)."""
+    found: Path | None = None
+    if os.environ.get("PAGEFIND_BINARY_PATH"):
+        found = Path(os.environ["PAGEFIND_BINARY_PATH"])
+    for package in ("pagefind_bin_extended", "pagefind_bin"):
+        if found is not None:
+            break
+        try:
+            found = Path(importlib.import_module(package).get_executable())
+        except Exception:  # not installed, or no binary for this platform
+            continue
+    if found is None:
+        try:
+            from pagefind.service import get_executable
+
+            found = get_executable()
+        except Exception:  # the package moved its helper or cannot import: use its command
+            found = None
     if found is not None and found.is_file():
         return (str(found.resolve()),)
     return (sys.executable, "-m", "pagefind")

@@ -209,6 +209,26 @@ def test_pagefind_runs_as_its_binary() -> None:
     command = search._pagefind()
     assert len(command) == 1 and Path(command[0]).is_file()  # pagefind[bin] is installed
     assert Path(command[0]).name.startswith("pagefind")
+    # The same binary pagefind's own lookup (which imports asyncio) finds.
+    from pagefind.service import get_executable
+
+    found = get_executable()
+    assert found is not None and Path(command[0]) == found.resolve()
+
+
+def test_pagefind_binary_named_by_its_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    binary = tmp_path / "my-pagefind"
+    binary.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(binary))
+    search._pagefind.cache_clear()
+    try:
+        assert search._pagefind() == (str(binary.resolve()),)
+    finally:
+        monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+        search._pagefind.cache_clear()
+    assert search._pagefind() != (str(binary.resolve()),)
 
 
 # The merged search, in the browser, over the real search page.
