@@ -277,6 +277,7 @@ class Builder:
         self._cell_problems: list[Problem] = []
         self._search_dirty: set[int] = set()  # search shards whose sources changed
         self._indexing: IndexRun | None = None  # the command line's, once sources are written
+        self.graph_kept = False  # the last build took the graph the one before it linked
         self._renderer: Any = None  # the last full render's SiteRenderer
         self._last: Any = None  # the last full build, for fast edits (kgraph.hot)
         self.fast_edits = False  # keep the last build in memory and apply edits to it
@@ -406,9 +407,20 @@ class Builder:
         self.parsed = data.parsed
         result.notes = len(data.notes)
         result.problems.extend(data.problems)
+        digests = {rel: item.digest for rel, item in data.parsed.items()}
         with result.stage("link"):
-            cg = build_graph(data.notes, data.files)
+            cg = None
+            if self._one_off:
+                from kgraph.graph.kept import kept_file, load_kept
+
+                where = kept_file(config.cache_dir, config.vault)
+                cg, problems = load_kept(where, data.notes, data.files, digests, data.replaced)
+                result.problems.extend(problems)
+                self.graph_kept = cg is not None
+            if cg is None:
+                cg = build_graph(data.notes, data.files)
             keep_for_good()
+        linked_problems = len(cg.problems)
         result.graph = cg
         result.problems.extend(cg.problems)
 
@@ -480,6 +492,13 @@ class Builder:
                 result.pending_caches = {dest: stamp for dest in data.unsaved}
                 # First: the next build needs it to skip digesting every concept again.
                 later.insert(0, (save_buckets, (data.unsaved, stamp)))
+            if self._one_off:
+                from kgraph.graph.kept import kept_file, save_kept
+
+                # Next: the next build links from it (the snapshot is only for queries).
+                where = kept_file(config.cache_dir, config.vault)
+                graph_facts = (where, cg, linked_problems, data.notes, data.files, digests)
+                later.insert(1 if data.unsaved else 0, (save_kept, graph_facts))
             if later:
                 from kgraph.background import detached, each
 

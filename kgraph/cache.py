@@ -68,6 +68,15 @@ def write_encoded(path: Path, kind: str, payload: bytes) -> None:
 
 def read_pickle(path: Path, kind: str) -> Any:
     """Load what `write_pickle` wrote: FileNotFoundError if absent, CacheError if untrusted."""
+    payload = read_payload(path, kind)
+    try:
+        return pickle.loads(payload)
+    except Exception as exc:  # a checksummed payload that still fails: treat as corrupt
+        raise CacheError(f"{path.name}: cannot unpickle: {exc}") from exc
+
+
+def read_payload(path: Path, kind: str) -> bytes:
+    """The checked payload `write_encoded` wrote, for a caller that unpickles it itself."""
     data = path.read_bytes()
     header = _header(kind)
     if not data.startswith(header):
@@ -76,7 +85,4 @@ def read_pickle(path: Path, kind: str) -> Any:
     digest, sep, payload = rest.partition(b"\n")
     if not sep or _checksum(payload) != digest:
         raise CacheError(f"{path.name}: checksum mismatch (truncated or corrupt)")
-    try:
-        return pickle.loads(payload)
-    except Exception as exc:  # a checksummed payload that still fails: treat as corrupt
-        raise CacheError(f"{path.name}: cannot unpickle: {exc}") from exc
+    return payload

@@ -101,9 +101,9 @@ def test_cache_written_after_the_record_still_allows_a_noop(
     edited = build(vault, out)
     assert not skipped(edited) and edited["pages"]["written"] == 1
     deferred = [call for fn, args in later if fn is kgraph.background.each for call in args[0]]
-    # The bucket comes first: a build started meanwhile needs it to take the signature
-    # shortcut (the snapshot, written next, takes a second or more at 10,000 notes).
-    assert [fn.__name__ for fn, _ in deferred] == ["save_buckets", "_save_snapshot"]
+    # The bucket comes first, then the linked graph: a build started meanwhile needs them
+    # to take its shortcuts (the snapshot, written last, is only for queries).
+    assert [fn.__name__ for fn, _ in deferred] == ["save_buckets", "save_kept", "_save_snapshot"]
     finish_detached()  # after the record: the bucket's mtime moves on
     assert any(p.stat().st_mtime_ns != ns for p, ns in before.items())
     assert skipped(build(vault, out))

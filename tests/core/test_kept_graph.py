@@ -1,0 +1,153 @@
+"""A command-line build links from the graph the last one kept, when linking again would
+give the same graph; the site is then the same as a clean build's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kgraph.build
+from kgraph.build import Builder
+from kgraph.config import load_config
+from kgraph.graph.build import build_graph
+from kgraph.graph.kept import kept_file
+from tests.core.test_incremental import CHAIN, build, clean_build_equals, make_vault
+
+
+@pytest.fixture(autouse=True)
+def _inline_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The graph is kept by the detached process: run it before the next build.
+    monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
+
+
+@pytest.fixture
+def links(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How often the builder links the notes itself."""
+    calls: list[int] = []
+    real = kgraph.build.build_graph
+
+    def counting(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(kgraph.build, "build_graph", counting)
+    return calls
+
+
+def _edit(vault: Path, rel: str, old: str, new: str) -> None:
+    path = vault / rel
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_a_prose_edit_takes_the_kept_graph(tmp_path: Path, links: list[int]) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    assert links == [1] and kept_file(tmp_path / ".kgraph-cache", vault.resolve()).is_file()
+    _edit(vault, "B.md", "[[Gamma]].\n", "[[Gamma]].\n\nBeta is a letter.\n")
+    report = build(vault, out)
+    assert links == [1], "the kept graph was not taken"
+    assert report["pages"]["written"] >= 1
+    assert "Beta is a letter" in (out / "beta" / "index.html").read_text()
+    clean_build_equals(vault, out)
+
+
+@pytest.mark.parametrize(
+    ("rel", "old", "new"),
+    [
+        ("B.md", "[[Gamma]]", "[[Gamma]] and [[Alpha]]"),  # a new link
+        ("B.md", "Beta leads", "\nBeta leads"),  # the link moves to another line
+        ("B.md", "title: Beta", "title: Beta prime"),  # a title others show
+        ("B.md", "Beta leads to", "Beta, a letter, leads to"),  # a link's sentence
+        ("E.md", "Epsilon ends", "# Ending\n\nEpsilon ends"),  # a heading
+        ("C.md", "[[Omega]]", "[[Phi]]"),  # a stub no longer wanted
+    ],
+)
+def test_edits_the_graph_depends_on_link_again(
+    tmp_path: Path, links: list[int], rel: str, old: str, new: str
+) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    _edit(vault, rel, old, new)
+    build(vault, out)
+    assert links == [1, 1]
+    clean_build_equals(vault, out)
+
+
+def test_added_or_removed_files_link_again(tmp_path: Path, links: list[int]) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    (vault / "G.md").write_text("---\ntitle: Gamma two\n---\nPlain.\n")
+    build(vault, out)
+    (vault / "picture.png").write_bytes(b"\x89PNG\r\n")
+    build(vault, out)
+    (vault / "G.md").unlink()
+    build(vault, out)
+    assert links == [1, 1, 1, 1]
+    clean_build_equals(vault, out)
+
+
+def test_a_damaged_kept_graph_is_reported_and_not_used(tmp_path: Path, links: list[int]) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    kept_file(tmp_path / ".kgraph-cache", vault.resolve()).write_bytes(b"garbage")
+    _edit(vault, "F.md", "stands alone.", "stands alone. Quite alone.")
+    report = build(vault, out)
+    assert links == [1, 1]
+    assert any(w["code"] == "cache-corrupt" for w in report["warnings"])
+    clean_build_equals(vault, out)
+
+
+def test_figures_are_added_again_to_the_kept_graph(tmp_path: Path, links: list[int]) -> None:
+    """The kept graph holds the figures the cells stage added; they are taken out on
+    loading and the cells stage adds them again, as after linking anew."""
+    files = dict(CHAIN)
+    files["M.md"] = (
+        "---\ntitle: Model\n---\nSee [[Model#fig-curve]].\n\n"
+        '```{python}\n#| label: fig-curve\n#| fig-cap: "A line."\n'
+        "import matplotlib.pyplot as plt\nplt.plot([0, 1], [0, 1])\n```\n"
+    )
+    vault = make_vault(tmp_path, files)
+    out = tmp_path / "site"
+    first = build(vault, out)
+    assert first["cells"]["executed"] == 1 and first["edges"].get("has_figure") == 1
+    _edit(vault, "M.md", "```\n", "```\n\nA closing remark.\n")
+    second = build(vault, out)
+    assert links == [1]
+    assert second["cells"]["cached"] == 1 and second["cells"]["failed"] == 0
+    assert (second["concepts"], second["edges"]) == (first["concepts"], first["edges"])
+    clean_build_equals(vault, out)
+
+
+def test_the_kept_graph_equals_linking_again(tmp_path: Path) -> None:
+    """Node by node and edge by edge, in order, with the problems and figure refs."""
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    _edit(vault, "A.md", "[[Beta]].\n", "[[Beta]].\n\nAlpha comes first.\n")
+    config, _ = load_config(vault, out)
+    builder = Builder(config, [])
+    result = builder.build()
+    assert builder.graph_kept and result.graph is not None
+    from kgraph.vault.load import load_vault
+
+    data = load_vault(vault, cache_dir=config.cache_dir, write_cache=False)
+    fresh = build_graph(data.notes, data.files)
+    kept = result.graph
+    assert list(kept.graph.nodes(data=True)) == list(fresh.graph.nodes(data=True))
+    assert list(kept.graph.edges(keys=True, data=True)) == list(
+        fresh.graph.edges(keys=True, data=True)
+    )
+    assert kept.problems == fresh.problems and kept.figure_refs == fresh.figure_refs
+    assert [(k, c.title, c.kind, c.slug, c.aliases, c.tags) for k, c in kept.concepts.items()] == [
+        (k, c.title, c.kind, c.slug, c.aliases, c.tags) for k, c in fresh.concepts.items()
+    ]
+    # The notes are this build's, bodies and all.
+    assert "Alpha comes first." in kept.concepts["alpha"].notes[0].body
