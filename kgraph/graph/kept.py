@@ -143,7 +143,7 @@ def load_kept(
         before = replaced.get(rel)
         if before is None or before.digest != old_digests[rel]:
             return None, []  # the version the graph was linked from is not at hand
-        if [graph_facts(n) for n in before.notes] != [graph_facts(n) for n in by_file[rel]]:
+        if [graph_facts(n) for n in before.notes] != [graph_facts(n) for n in by_file.get(rel, [])]:
             return None, []
     # As `build_graph` returned it: the cells stage adds the figures again.
     cg.graph.remove_nodes_from(figures)

@@ -151,3 +151,15 @@ def test_the_kept_graph_equals_linking_again(tmp_path: Path) -> None:
     ]
     # The notes are this build's, bodies and all.
     assert "Alpha comes first." in kept.concepts["alpha"].notes[0].body
+
+
+def test_a_file_without_notes_edited_keeps_the_graph(tmp_path: Path, links: list[int]) -> None:
+    """A `.md` file that holds no note (binary bytes) may change without breaking the
+    comparison of graph facts."""
+    vault = make_vault(tmp_path)
+    (vault / "blob.md").write_bytes(b"\x00\x01\x02binary")
+    out = tmp_path / "site"
+    build(vault, out)
+    (vault / "blob.md").write_bytes(b"\x00\x01\x03other binary")
+    build(vault, out)
+    clean_build_equals(vault, out)
