@@ -407,6 +407,7 @@ class Builder:
         self.parsed = data.parsed
         result.notes = len(data.notes)
         result.problems.extend(data.problems)
+        # Note file -> digest: what the kept graph and the page state were made from.
         digests = {rel: item.digest for rel, item in data.parsed.items()}
         with result.stage("link"):
             cg = None
@@ -430,7 +431,7 @@ class Builder:
         with result.stage("render"):
             if preview is not None:
                 preview.wait()  # its pages are written before this build writes any
-            site, keep, state = self._render(cg, data, cells, result, changed or set())
+            site, keep, state = self._render(cg, data, digests, cells, result, changed or set())
         result.problems.extend(site.problems)
 
         from kgraph.publish import publish
@@ -601,6 +602,7 @@ class Builder:
         self,
         cg: ConceptGraph,
         data: VaultData,
+        digests: dict[str, str],
         cells: dict[str, Any],
         result: BuildResult,
         changed: set[Path],
@@ -616,7 +618,6 @@ class Builder:
         if old is None:
             old, problems = load_state(state_file(config.cache_dir, config.vault))
             result.problems.extend(problems)
-        digests = {rel: item.digest for rel, item in data.parsed.items()}
         attachments = sorted(set(data.files) - set(data.note_files))
         new_global = global_key(config, executed=bool(cells)) + ":" + _digest_list(attachments)
         fresh = (
