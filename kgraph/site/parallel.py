@@ -20,6 +20,9 @@ from kgraph.site.render import SiteRenderer, render_site
 
 # Below this many pages a process pool costs more than it saves.
 PARALLEL_MIN_PAGES = 400
+# Chunks take 1/(jobs * CHUNK_SHARE) of the pages left, and at least MIN_CHUNK pages.
+CHUNK_SHARE = 4
+MIN_CHUNK = 40
 
 _shared: tuple[Any, Config, Any, SiteRenderer | None, Path | None] | None = None
 
@@ -142,8 +145,7 @@ def render_parallel(
         finally:
             _shared = None
     _shared = (cg, config, cells, renderer, stage)
-    size = max(50, len(keys) // (jobs * 6))
-    chunks = [frozenset(keys[i : i + size]) for i in range(0, len(keys), size)]
+    chunks = [frozenset(chunk) for chunk in guided_chunks(keys, jobs)]
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
@@ -171,6 +173,20 @@ def render_parallel(
     finally:
         _shared = None
     return merge(parts, stage)
+
+
+def guided_chunks(keys: Sequence[str], jobs: int, least: int = MIN_CHUNK) -> list[list[str]]:
+    """`keys` cut in order into chunks that shrink as the work left does (a share of
+    what is left per chunk, never under `least`): big chunks keep the per-chunk cost
+    low, and small last ones let the workers finish together. Even chunks left one
+    worker alone for a chunk's time (about a second at 10,000 pages) at the end."""
+    chunks: list[list[str]] = []
+    at = 0
+    while at < len(keys):
+        size = max(least, -(-(len(keys) - at) // (jobs * CHUNK_SHARE)))
+        chunks.append(list(keys[at : at + size]))
+        at += size
+    return chunks
 
 
 def _page_keys(cg: Any) -> list[str]:

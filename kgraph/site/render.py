@@ -540,13 +540,14 @@ def render_site(
         files[page.path] = _render(env, config, page, ctx)
         deps[page.path] = page.shows
 
-    for key in sorted(ctx.pages):
-        if only is None or key in only:
-            ctx.new_page(ctx.pages[key])
-            before = len(ctx.problems)
-            page = site.concept_page(key)
-            emit(page)
-            page_problems[page.path] = tuple(ctx.problems[before:])
+    # A chunk's few keys are sorted rather than every page's (workers render many chunks).
+    pages = ctx.pages
+    for key in sorted(pages) if only is None else sorted(k for k in only if k in pages):
+        ctx.new_page(pages[key])
+        before = len(ctx.problems)
+        page = site.concept_page(key)
+        emit(page)
+        page_problems[page.path] = tuple(ctx.problems[before:])
     if index_pages and index_part != "graph":
         ctx.new_page("index.html")
         emit(site.home_page())

@@ -6,12 +6,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from synthetic import synthetic_notes
 
 from kgraph.config import load_config
 from kgraph.graph.build import build_graph
 from kgraph.site.output import PackedFiles, StagedFiles
-from kgraph.site.parallel import PARALLEL_MIN_PAGES, render_parallel
+from kgraph.site.parallel import PARALLEL_MIN_PAGES, guided_chunks, render_parallel
 from kgraph.site.render import render_site, site_renderer
 
 
@@ -20,6 +22,25 @@ def test_packed_files_read_back_what_was_packed() -> None:
     packed = PackedFiles(PackedFiles.pack(files))
     assert dict(packed.items()) == files and len(packed) == 3 and "c" in packed
     assert sum(map(len, packed.packed.values())) < sum(map(len, files.values()))
+
+
+@given(st.integers(0, 30_000), st.integers(1, 8), st.integers(1, 100))
+def test_guided_chunks_cover_the_keys_in_order_and_shrink(n: int, jobs: int, least: int) -> None:
+    keys = [f"k{i:05d}" for i in range(n)]
+    chunks = guided_chunks(keys, jobs, least)
+    assert [k for chunk in chunks for k in chunk] == keys
+    sizes = [len(chunk) for chunk in chunks]
+    assert all(size > 0 for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)  # the last chunks are the small ones
+    assert all(size >= least for size in sizes[:-1])
+    if n:
+        # No chunk holds more than its share of what was left when it was cut ...
+        left = n
+        for size in sizes:
+            assert size <= max(least, -(-left // (jobs * 4)))
+            left -= size
+        # ... so the last chunk is at most the least size (or its share, when bigger).
+        assert sizes[-1] <= least
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
