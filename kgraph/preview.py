@@ -53,18 +53,21 @@ class Preview:
     def _listen(self) -> None:
         chunks: list[bytes] = []
         try:
-            while chunk := os.read(self._reader, 1 << 16):
-                chunks.append(chunk)
-        finally:
+            # The child closes its end once its pages are written, before it exits: the
+            # exit itself (unmapping the server's gigabyte image) takes tens of ms.
+            with contextlib.suppress(OSError):
+                while chunk := os.read(self._reader, 1 << 16):
+                    chunks.append(chunk)
             os.close(self._reader)
+            try:
+                pages = json.loads(b"".join(chunks) or b"[]")
+            except ValueError:
+                pages = None  # the child died mid-report: the full build writes and announces
+            if isinstance(pages, list) and pages:
+                self._announce([str(p) for p in pages])
+        finally:
             with contextlib.suppress(ChildProcessError):  # reaped already
                 os.waitpid(self.pid, 0)
-        try:
-            pages = json.loads(b"".join(chunks) or b"[]")
-        except ValueError:
-            return  # the child died mid-report: the full build writes and announces
-        if isinstance(pages, list) and pages:
-            self._announce([str(p) for p in pages])
 
     def wait(self, timeout: float = CHILD_TIMEOUT) -> None:
         """Return once the child has exited and its pages were announced."""
@@ -111,6 +114,7 @@ def start_preview(
         try:
             pages = _render_edited(last, config, plan, edges, stubs, stub_pages)
             os.write(writer, json.dumps(pages).encode())
+            os.close(writer)  # the parent announces now, not after this image is torn down
         finally:
             os._exit(0)
     os.close(writer)

@@ -11,6 +11,7 @@ Problems of the last build (file:line) are shown as an overlay until a build wit
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -62,6 +63,8 @@ LIVE_JS = r"""
 
 # How many publications a slow SSE client may miss before it is told to reload anyway.
 HISTORY = 64
+# Seconds a thread holding the GIL keeps it while another waits (sys.setswitchinterval).
+SWITCH_INTERVAL = 0.0005
 
 
 @dataclass
@@ -267,6 +270,10 @@ def serve(
     """Run until Ctrl-C: build once, then rebuild on every change and notify the browser."""
     from kgraph.build import Builder, SearchIndexer
 
+    # Requests and the SSE stream are served by threads while a rebuild holds the GIL;
+    # a waiting thread gets it after this interval (5 ms by default), once per step of a
+    # request. Builds hand it over rarely, so they barely notice.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     builder = Builder.for_vault(vault, out, execute=execute, jobs=jobs)
     builder.indexer = SearchIndexer(builder.search_dir, builder.config.out)
     builder.fast_edits = True

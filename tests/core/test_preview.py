@@ -3,8 +3,10 @@ build, is written and announced before the full build has even linked the vault.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +124,40 @@ def test_the_preview_leaves_the_last_build_as_it_was(live: tuple[Builder, Path])
     # The child changed its own copy of the graph, not this process's.
     assert sorted(last.cg.graph.out_edges(key, keys=True)) == edges_before
     assert last.cg.concepts[key].notes[0] is note_before
+
+
+def test_the_pages_are_announced_before_the_child_has_exited(
+    live: tuple[Builder, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child of a large server takes tens of ms to exit (its image is unmapped); the
+    page is announced once written, not after that. Here the child's exit is held."""
+    builder, vault = live
+    last = builder._last
+    assert last is not None
+    real_exit = os._exit
+
+    def slow_exit(code: int) -> None:  # runs only in the child
+        time.sleep(5)
+        real_exit(code)
+
+    monkeypatch.setattr(os, "_exit", slow_exit)
+    child_alive: list[bool] = []
+    got = threading.Event()
+    preview: kgraph.preview.Preview | None = None
+
+    def announce(pages: list[str]) -> None:
+        assert preview is not None
+        child_alive.append(os.waitpid(preview.pid, os.WNOHANG) == (0, 0))
+        got.set()
+
+    preview = start_preview(
+        last, builder.config, {edit(vault, "B.md", "[[Gamma]]", "[[Delta]]")}, announce
+    )
+    assert preview is not None
+    assert got.wait(4)
+    assert child_alive == [True]
+    preview.wait()  # reaps it
+    assert "Delta" in (builder.config.out / page_of(builder.config.out, "Beta")).read_text()
 
 
 @pytest.mark.parametrize(
