@@ -54,6 +54,10 @@ def graph_facts(note: Note) -> tuple[Any, ...]:
     )
 
 
+def _same_facts(before: Sequence[Note], now: Sequence[Note]) -> bool:
+    return [graph_facts(n) for n in before] == [graph_facts(n) for n in now]
+
+
 class _Pickler(pickle.Pickler):
     """Notes are written as (path, index): their bodies are in the parse cache. (Only
     objects of classes reach `reducer_override`, so it costs little, unlike
@@ -107,6 +111,14 @@ def load_kept(
 
     `digests` names each note file's digest now; `replaced` holds the parse cache's
     previous version of each file read again (`VaultData.replaced`)."""
+    by_file: dict[str, list[Note]] = {}
+    for note in notes:
+        by_file.setdefault(note.path, []).append(note)
+    if not all(_same_facts(item.notes, by_file.get(rel, [])) for rel, item in replaced.items()):
+        # A file read again links differently from its last version, the one the graph
+        # was most likely linked from: link again without reading the graph (0.45 s at
+        # 10,000 notes).
+        return None, []
     try:
         payload = read_payload(path, KIND)
     except FileNotFoundError:
@@ -134,16 +146,13 @@ def load_kept(
         return None, []
     if order != [(n.path, n.index) for n in notes]:
         return None, []
-    by_file: dict[str, list[Note]] = {}
-    for note in notes:
-        by_file.setdefault(note.path, []).append(note)
     for rel, digest in digests.items():
         if old_digests[rel] == digest:
             continue
         before = replaced.get(rel)
         if before is None or before.digest != old_digests[rel]:
             return None, []  # the version the graph was linked from is not at hand
-        if [graph_facts(n) for n in before.notes] != [graph_facts(n) for n in by_file.get(rel, [])]:
+        if not _same_facts(before.notes, by_file.get(rel, [])):
             return None, []
     # As `build_graph` returned it: the cells stage adds the figures again.
     cg.graph.remove_nodes_from(figures)

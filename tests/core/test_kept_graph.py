@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import kgraph.build
+import kgraph.graph.kept
 from kgraph.build import Builder
 from kgraph.config import load_config
 from kgraph.graph.build import build_graph
@@ -102,6 +103,32 @@ def test_a_damaged_kept_graph_is_reported_and_not_used(tmp_path: Path, links: li
     report = build(vault, out)
     assert links == [1, 1]
     assert any(w["code"] == "cache-corrupt" for w in report["warnings"])
+    clean_build_equals(vault, out)
+
+
+def test_a_link_edit_links_again_without_reading_the_kept_graph(
+    tmp_path: Path, links: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    read: list[Path] = []
+    real = kgraph.graph.kept.read_payload
+
+    def reading(path: Path, kind: str) -> bytes:
+        read.append(path)
+        return real(path, kind)
+
+    monkeypatch.setattr(kgraph.graph.kept, "read_payload", reading)
+    _edit(vault, "B.md", "[[Gamma]]", "[[Gamma]] and [[Alpha]]")
+    build(vault, out)
+    assert links == [1, 1] and read == []
+    _edit(vault, "B.md", "Beta leads", "Beta, a letter, leads")  # a link's sentence
+    build(vault, out)
+    assert links == [1, 1, 1] and read == []
+    _edit(vault, "F.md", "stands alone.", "stands alone. Quite alone.")  # prose
+    build(vault, out)
+    assert links == [1, 1, 1] and len(read) == 1
     clean_build_equals(vault, out)
 
 
