@@ -6,7 +6,8 @@ Each measurement runs in a fresh process, one after another:
   (benchmarks/floor.py)
 - cold build: empty output and cache
 - no-op rebuild: nothing changed
-- one-note edit rebuild: one note's prose edited (through the CLI)
+- one-note edit rebuild: one note's prose edited (through the CLI), then a link added
+  to that note
 - serve: from saving a note to the reload event on the SSE stream, and to the new page,
   for an edit of prose and for an edit that adds a link
 - warm `kgraph query neighbors`
@@ -228,6 +229,12 @@ def main() -> None:
         note = sorted(vault.rglob("*.md"))[n // 2]
         note.write_text(note.read_text() + "\nA sentence added for the benchmark.\n")
         edit = run(build_cmd(vault, work / "site", args.jobs), env)
+        # The same note gains a link to a note it did not link to: linking, the pages
+        # around both ends and the index pages that show links are done again.
+        text = note.read_text()
+        target = next(title_of(i) for i in range(n - 1, 0, -1) if title_of(i) not in text)
+        note.write_text(text + f"\nIt also bears on [[{target}]].\n")
+        link_edit = run(build_cmd(vault, work / "site", args.jobs), env)
         query = min(
             run(
                 [
@@ -254,6 +261,8 @@ def main() -> None:
             "noop_share": round(noop / cold, 3),
             "edit_s": round(edit, 2),
             "edit_share": round(edit / cold, 3),
+            "link_edit_s": round(link_edit, 2),
+            "link_edit_share": round(link_edit / cold, 3),
             "serve_reload_ms": [round(x * 1000) for x in latency],
             "serve_link_reload_ms": [round(x * 1000) for x in link_latency],
             "query_s": round(query, 2),

@@ -168,7 +168,7 @@ def _since(
         if seen is None or before is None or before.digest != seen:
             return None  # e.g. a build that stopped after reading moved the cache on
         replaced[rel] = before.notes
-    return Signatures(old.face, old.full, old.figures), replaced
+    return Signatures(old.face, old.full, old.figures, old.names), replaced
 
 
 def _edited_keys(cg: ConceptGraph, data: VaultData, changed: set[Path]) -> frozenset[str]:
@@ -612,6 +612,7 @@ class Builder:
         With an `early` listener, the pages of the notes in `changed` come first."""
         from kgraph.publish import MARKER
         from kgraph.site.parallel import render_parallel
+        from kgraph.site.render import INDEX_PARTS
 
         config = self.config
         old = self._state
@@ -627,8 +628,9 @@ class Builder:
         )
         found: list[Signatures] = []
         links = resolver_key(cg, data.notes, data.files)
+        indexes: frozenset[str]
         if fresh:
-            todo, indexes = None, True  # no previous site (or search sources) to keep
+            todo, indexes = None, INDEX_PARTS  # no previous site (or search sources) to keep
         else:
             found.append(signatures(cg, digests, cells, since=_since(old, links, data)))
             todo, indexes = pages_to_render(old, new_global, found[0], cg)
@@ -653,7 +655,8 @@ class Builder:
             cells=cells,
             only=todo,
             jobs=config.jobs,
-            index_pages=indexes,
+            index_pages=bool(indexes),
+            index_parts=indexes,
             renderer=self._renderer,
             # Search sources are written, and a full render's signatures computed (for
             # the next build only), while the workers render.
@@ -674,18 +677,18 @@ class Builder:
             face=sigs.face,
             full=sigs.full,
             figures=sigs.figures,
+            names=sigs.names,
             resolver_key=links,
             digests=digests,
         )
         keep: list[str] = []
-        if indexes:
-            state.extra = frozenset(
-                {rel for rel in site.files if rel not in owners}
-                | {rel for rel in site.copies if rel.startswith("_kgraph/")}
-            )
-        else:
-            state.extra = old.extra
-            keep.extend(old.extra)
+        # Index parts not rendered again keep their files (a part rendered again may have
+        # dropped some: a tag no note has any more).
+        state.extra = {part: files for part, files in old.extra.items() if part not in indexes}
+        state.extra.update(site.index_files)
+        for part, files in state.extra.items():
+            if part not in indexes:
+                keep.extend(files)
         extra_problems: list[Problem] = []
         for page, key in owners.items():
             state.owners[page] = key

@@ -235,7 +235,7 @@ def try_hot_edit(
             digests[note.path] = data.parsed[note.path].digest
     state = last.state
     for key in dirty:
-        _face, state.full[key], _ = concept_signature(cg, key, digests, last.cells)
+        _face, state.full[key], _figs, _names = concept_signature(cg, key, digests, last.cells)
     for rel, item in items.items():
         state.digests[rel] = item.digest  # the notes these signatures saw
     site = last.renderer

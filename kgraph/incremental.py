@@ -25,7 +25,7 @@ from kgraph.graph.build import ConceptGraph
 from kgraph.problems import Problem, problem
 from kgraph.vault.note import Note
 
-CACHE_KIND = "pages-v5"  # bump when PageState changes shape
+CACHE_KIND = "pages-v6"  # bump when PageState changes shape
 
 
 @dataclass
@@ -36,7 +36,10 @@ class PageState:
     face: dict[str, str] = field(default_factory=dict)
     full: dict[str, str] = field(default_factory=dict)
     figures: dict[str, str] = field(default_factory=dict)
-    extra: frozenset[str] = frozenset()  # index pages and shipped assets, kept when unchanged
+    names: dict[str, str] = field(default_factory=dict)
+    # Per part of the index pages (render.INDEX_PARTS): its files and shipped assets,
+    # kept while that part is not rendered again.
+    extra: dict[str, frozenset[str]] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # page path -> concept key
     shows: dict[str, frozenset[str]] = field(default_factory=dict)
     problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
@@ -85,11 +88,13 @@ def global_key(config: Config, executed: bool) -> str:
 @dataclass(frozen=True)
 class Signatures:
     """Per concept: `face` covers what other pages show of it (title, names, edges with
-    their contexts, figures); `full` adds its own content (notes and cell results)."""
+    their contexts, figures); `full` adds its own content (notes and cell results);
+    `names` is the part of the face that lists show (title, kind, slug, tags, dates)."""
 
     face: dict[str, str]
     full: dict[str, str]
     figures: dict[str, str]  # only of concepts with cells: what the figures index shows
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def resolver_key(cg: ConceptGraph, notes: Iterable[Note], files: Iterable[str]) -> str:
@@ -120,6 +125,7 @@ def signatures(
     face: dict[str, str] = {}
     full: dict[str, str] = {}
     figures: dict[str, str] = {}
+    names: dict[str, str] = {}
     keys: Iterable[str] = cg.concepts
     if since is not None:
         old, replaced = since
@@ -127,12 +133,13 @@ def signatures(
         face = {k: v for k, v in old.face.items() if k in cg.concepts and k not in dirty}
         full = {k: v for k, v in old.full.items() if k in face}
         figures = {k: v for k, v in old.figures.items() if k in face}
+        names = {k: v for k, v in old.names.items() if k in face}
         keys = [k for k in cg.concepts if k not in face]
     for key in keys:
-        face[key], full[key], figs = concept_signature(cg, key, file_digests, cells)
+        face[key], full[key], figs, names[key] = concept_signature(cg, key, file_digests, cells)
         if figs is not None:
             figures[key] = figs
-    return Signatures(face, full, figures)
+    return Signatures(face, full, figures, names)
 
 
 def _touched(
@@ -168,8 +175,8 @@ def _touched(
 
 def concept_signature(
     cg: ConceptGraph, key: str, file_digests: Mapping[str, str], cells: Mapping[str, Any]
-) -> tuple[str, str, str | None]:
-    """(face, full, figures or None) of one concept; see `Signatures`."""
+) -> tuple[str, str, str | None, str]:
+    """(face, full, figures or None, names) of one concept; see `Signatures`."""
     graph = cg.graph
     concept = cg.concepts[key]
     # networkx's adjacency dicts directly: its edge views cost more than the hashing.
@@ -187,19 +194,10 @@ def concept_signature(
     dates = sorted(n.date or "" for n in concept.notes)
     # Other pages show a concept's edges (local graphs, counts) but not their lines or
     # context sentences: those only its own page and its neighbours' pages show.
-    face = _digest(
-        [
-            key,
-            concept.title,
-            concept.kind,
-            concept.slug,
-            concept.aliases,
-            concept.tags,
-            dates,
-            [e[:2] for e in edges_out],
-            [e[:2] for e in edges_in],
-        ]
+    names = _digest(
+        [key, concept.title, concept.kind, concept.slug, concept.aliases, concept.tags, dates]
     )
+    face = _digest([names, [e[:2] for e in edges_out], [e[:2] for e in edges_in]])
     notes = [
         (n.path, n.index, file_digests.get(n.path, ""), n.title, n.date) for n in concept.notes
     ]
@@ -209,7 +207,7 @@ def concept_signature(
             figs = [(f.label, f.caption, f.number, str(f.svg)) for f in r.figures]
             runs.append((r.index, r.key, r.status, r.stale, r.stdout, r.error, figs))
     full = _digest([face, [e[2:] for e in edges_out], [e[2:] for e in edges_in], notes, runs])
-    return face, full, (_digest(runs) if runs else None)
+    return face, full, (_digest(runs) if runs else None), names
 
 
 def embedders(cg: ConceptGraph, targets: Iterable[str], depth: int = 3) -> set[str]:
@@ -238,22 +236,28 @@ def home_key(keys: Iterable[str]) -> str | None:
 
 def pages_to_render(
     old: PageState, new_global: str, new: Signatures, cg: ConceptGraph
-) -> tuple[frozenset[str] | None, bool]:
-    """Concept keys whose pages must be rendered (None: all), and whether the index pages
-    (home, A-Z, tags, wanted, figures, graph) must be: when some concept's face or figures
-    changed, since those pages show nothing else of a concept, or the home note changed."""
+) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """Concept keys whose pages must be rendered (None: all), and which parts of the index
+    pages (render.INDEX_PARTS) must be, since they show nothing else of a concept: those
+    that show edges when some concept's face changed, the lists when some concept's
+    names or figures changed, the home page when the home note changed."""
+    from kgraph.site.render import INDEX_PARTS
+
     if not old.global_key or old.global_key != new_global:
-        return None, True
+        return None, INDEX_PARTS
     gone = set(old.full) - set(new.full)
     dirty_face = {k for k, sig in new.face.items() if old.face.get(k) != sig} | gone
     dirty_full = {k for k, sig in new.full.items() if old.full.get(k) != sig} | gone
+    dirty_names = {k for k, sig in new.names.items() if old.names.get(k) != sig} | gone
     embedding = embedders(cg, dirty_full) if dirty_full else set()
     home = home_key(new.full)
-    indexes = (
-        bool(dirty_face)
-        or old.figures != new.figures
-        or (home is not None and (home in dirty_full or home in embedding))
-    )
+    indexes: set[str] = set()
+    if dirty_face:
+        indexes |= {"graph", "linked"}
+    if dirty_names or old.figures != new.figures:  # (a changed name changes the face too)
+        indexes.add("named")
+    if home is not None and (home in dirty_full or home in embedding):
+        indexes.add("linked")
     rendered_before = set(old.owners.values())
     todo = {k for k in new.full if k in dirty_full or k not in rendered_before}
     for page, owner in old.owners.items():
@@ -261,7 +265,7 @@ def pages_to_render(
             continue
         if owner in embedding or not old.shows.get(page, frozenset()).isdisjoint(dirty_face):
             todo.add(owner)
-    return frozenset(todo), indexes
+    return frozenset(todo), frozenset(indexes)
 
 
 def state_file(cache_dir: Path, vault: Path) -> Path:

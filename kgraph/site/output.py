@@ -21,6 +21,8 @@ class SiteOutput:
     dependencies: dict[str, frozenset[str]] = field(default_factory=dict)
     # Problems found while rendering each page, so a build that skips a page can still report them.
     page_problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
+    # Per part of the index pages rendered (`INDEX_PARTS`), the files and copies it made.
+    index_files: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 class PackedFiles(Mapping[str, bytes]):

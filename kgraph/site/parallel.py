@@ -16,7 +16,7 @@ from typing import Any
 
 from kgraph.config import Config
 from kgraph.site.output import PackedFiles, SiteOutput, StagedFiles
-from kgraph.site.render import SiteRenderer, render_site
+from kgraph.site.render import INDEX_PARTS, SiteRenderer, render_site
 
 # Below this many pages a process pool costs more than it saves.
 PARALLEL_MIN_PAGES = 400
@@ -36,7 +36,7 @@ def _render_chunk(keys: frozenset[str]) -> SiteOutput:
     return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
 
 
-def _render_indexes(part: str | None = None) -> SiteOutput:
+def _render_indexes(parts: frozenset[str]) -> SiteOutput:
     assert _shared is not None
     cg, config, cells, renderer, _ = _shared
     out = render_site(
@@ -46,7 +46,7 @@ def _render_indexes(part: str | None = None) -> SiteOutput:
         only=frozenset(),
         index_pages=True,
         renderer=renderer,
-        index_part=part,
+        index_parts=parts,
     )
     return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
 
@@ -65,10 +65,11 @@ def render_parallel(
     first: frozenset[str] = frozenset(),
     on_first: Callable[[SiteOutput], None] | None = None,
     stage: Path | None = None,
+    index_parts: frozenset[str] = INDEX_PARTS,
 ) -> SiteOutput:
-    """Same result as `render_site(cg, config, cells=cells, only=only, index_pages=...)`,
-    on `jobs` processes. Forked workers inherit `renderer`'s shared state instead of
-    computing it again.
+    """Same result as `render_site(cg, config, cells=cells, only=only, index_pages=...,
+    index_parts=...)`, on `jobs` processes. Forked workers inherit `renderer`'s shared
+    state instead of computing it again.
 
     `on_files` is given every batch of rendered files as it arrives, and `meanwhile` is
     run once: both in this process while the workers still render, when there are any.
@@ -97,6 +98,7 @@ def render_parallel(
                 on_files=on_files,
                 meanwhile=meanwhile,
                 stage=stage,
+                index_parts=index_parts,
             )
             return merge([head, rest], stage)
 
@@ -113,26 +115,38 @@ def render_parallel(
     if jobs <= 1 or sys.platform != "linux":
         return alone(
             render_site(
-                cg, config, cells=cells, only=only, index_pages=index_pages, renderer=renderer
+                cg,
+                config,
+                cells=cells,
+                only=only,
+                index_pages=index_pages,
+                renderer=renderer,
+                index_parts=index_parts,
             )
         )
     global _shared
     if len(keys) < PARALLEL_MIN_PAGES:
-        if not index_pages or len(cg.concepts) < PARALLEL_MIN_PAGES:
+        if not index_pages or not index_parts or len(cg.concepts) < PARALLEL_MIN_PAGES:
             return alone(
                 render_site(
-                    cg, config, cells=cells, only=only, index_pages=index_pages, renderer=renderer
+                    cg,
+                    config,
+                    cells=cells,
+                    only=only,
+                    index_pages=index_pages,
+                    renderer=renderer,
+                    index_parts=index_parts,
                 )
             )
         # A few pages of a large vault (an edit that changed links): its index pages (the
         # global layout above all, then the A-Z list and the tags) cost more than those
-        # pages; render the layout and the lists in two workers meanwhile.
+        # pages; render the layout and the rest in two workers meanwhile.
         _shared = (cg, config, cells, renderer, None)
+        groups = [g for g in (index_parts & {"graph"}, index_parts - {"graph"}) if g]
         try:
             ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
-                graph = pool.submit(_render_indexes, "graph")
-                lists = pool.submit(_render_indexes, "lists")
+            with ProcessPoolExecutor(max_workers=len(groups), mp_context=ctx) as pool:
+                indexes = [pool.submit(_render_indexes, group) for group in groups]
                 here = render_site(
                     cg,
                     config,
@@ -141,7 +155,7 @@ def render_parallel(
                     index_pages=False,
                     renderer=renderer,
                 )
-                return alone(merge([graph.result(), lists.result(), here]))
+                return alone(merge([*(part.result() for part in indexes), here]))
         finally:
             _shared = None
     _shared = (cg, config, cells, renderer, stage)
@@ -157,6 +171,7 @@ def render_parallel(
                 only=frozenset(),
                 index_pages=index_pages,
                 renderer=renderer,
+                index_parts=index_parts,
             )
             if meanwhile is not None:
                 meanwhile()
@@ -202,8 +217,10 @@ def merge(parts: Sequence[SiteOutput], stage: Path | None = None) -> SiteOutput:
     copies: dict[str, Any] = {}
     deps: dict[str, frozenset[str]] = {}
     page_problems: dict[str, tuple[Any, ...]] = {}
+    index_files: dict[str, frozenset[str]] = {}
     problems: set[Any] = set()
     for part in parts:
+        index_files.update(part.index_files)
         if isinstance(part.files, StagedFiles):
             staged.extend(part.files)
         elif stage is not None:
@@ -227,4 +244,5 @@ def merge(parts: Sequence[SiteOutput], stage: Path | None = None) -> SiteOutput:
         problems=tuple(sorted(problems)),
         dependencies=deps,
         page_problems=page_problems,
+        index_files=dict(sorted(index_files.items())),
     )

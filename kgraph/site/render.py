@@ -32,6 +32,11 @@ ASSETS = Path(__file__).parent / "assets"
 TOC_MIN_HEADINGS = 4
 FIGURE_TITLE_MAX = 60
 HOME_KEYS = ("index", "home")
+# The index pages, in parts a build renders again separately: "linked" (home, with its
+# hubs, and the wanted page) and "graph" (the global graph) show edges; "named" (A-Z,
+# tags, figures) shows only names, tags, dates and figures; "static" (search, 404, the
+# shared CSS and scripts) shows nothing of the vault.
+INDEX_PARTS = frozenset({"graph", "linked", "named", "static"})
 _LABELS = {
     "links_to": "Links to",
     "embeds": "Embeds",
@@ -518,14 +523,14 @@ def render_site(
     only: frozenset[str] | None = None,
     index_pages: bool = True,
     renderer: SiteRenderer | None = None,
-    index_part: str | None = None,
+    index_parts: frozenset[str] = INDEX_PARTS,
 ) -> SiteOutput:
     """Render every page (or, with `only`, just those concept pages) into memory.
 
     `index_pages=False` leaves out home, indexes, graph, search, 404 and assets, for
-    renders split over several processes; `index_part` renders only the global graph
-    ("graph") or every index page but it ("lists"). A `renderer` made by `site_renderer`
-    for this graph is reused instead of computing its shared state again.
+    renders split over several processes; `index_parts` renders only those parts of them
+    (see `INDEX_PARTS`). A `renderer` made by `site_renderer` for this graph is reused
+    instead of computing its shared state again.
     """
     site = renderer if renderer is not None else site_renderer(cg, config, cells=cells)
     ctx = site.ctx
@@ -548,25 +553,34 @@ def render_site(
         page = site.concept_page(key)
         emit(page)
         page_problems[page.path] = tuple(ctx.problems[before:])
-    if index_pages and index_part != "graph":
-        ctx.new_page("index.html")
-        emit(site.home_page())
-        emit(site.all_page())
-        for tag_page in site.tag_pages():
-            emit(tag_page)
-        emit(site.wanted_page())
-        emit(site.figures_page())
-    if index_pages and index_part != "lists":
-        graph_page, script = site.graph_page()
-        emit(graph_page)
-        files["graph/graph-data.js"] = script
-    if index_pages and index_part != "graph":
-        emit(_Page(page_path("search"), "search.html"))
-        emit(_Page("404.html", "404.html"))
-        files["_kgraph/pygments.css"] = pygments_css().encode()
-        for asset in sorted(ASSETS.rglob("*")):
-            if asset.is_file():
-                ctx.copies["_kgraph/" + asset.relative_to(ASSETS).as_posix()] = asset
+    parts = index_parts if index_pages else frozenset()
+    made: dict[str, frozenset[str]] = {}
+    for part in sorted(parts):
+        before_files = set(files)
+        copied: list[str] = []
+        if part == "linked":
+            ctx.new_page("index.html")
+            emit(site.home_page())
+            emit(site.wanted_page())
+        elif part == "named":
+            emit(site.all_page())
+            for tag_page in site.tag_pages():
+                emit(tag_page)
+            emit(site.figures_page())
+        elif part == "graph":
+            graph_page, script = site.graph_page()
+            emit(graph_page)
+            files["graph/graph-data.js"] = script
+        elif part == "static":
+            emit(_Page(page_path("search"), "search.html"))
+            emit(_Page("404.html", "404.html"))
+            files["_kgraph/pygments.css"] = pygments_css().encode()
+            for asset in sorted(ASSETS.rglob("*")):
+                if asset.is_file():
+                    rel = "_kgraph/" + asset.relative_to(ASSETS).as_posix()
+                    ctx.copies[rel] = asset
+                    copied.append(rel)
+        made[part] = frozenset(set(files) - before_files) | frozenset(copied)
     problems = tuple(sorted(set(ctx.problems[first_problem:])))
     return SiteOutput(
         files=files,
@@ -574,4 +588,5 @@ def render_site(
         problems=problems,
         dependencies=deps,
         page_problems=page_problems,
+        index_files=made,
     )

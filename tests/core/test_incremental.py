@@ -295,3 +295,62 @@ def test_an_edit_leaves_its_parse_cache_write_to_the_caller(tmp_path: Path) -> N
     after = load_vault(vault, cache_dir=cache, jobs=1)
     assert after.reparsed == 0
     assert [n.body for n in after.notes] == [n.body for n in edit.notes]
+
+
+def test_index_pages_are_rendered_again_only_in_the_parts_an_edit_touches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Home, wanted and the global graph show edges; A-Z, tags and figures only names.
+    A new link renders the first again and not the lists; a tag edit renders the lists."""
+    from kgraph.site.render import SiteRenderer
+
+    calls: list[str] = []
+    for name in ("home_page", "wanted_page", "graph_page", "all_page", "tag_pages"):
+        real = getattr(SiteRenderer, name)
+
+        def counting(self: SiteRenderer, *args: object, _real=real, _name=name) -> object:
+            calls.append(_name)
+            return _real(self, *args)
+
+        monkeypatch.setattr(SiteRenderer, name, counting)
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    assert set(calls) == {"home_page", "wanted_page", "graph_page", "all_page", "tag_pages"}
+
+    def edit(rel: str, old: str, new: str) -> set[str]:
+        path = vault / rel
+        assert old in path.read_text()
+        path.write_text(path.read_text().replace(old, new))
+        calls.clear()
+        build(vault, out)
+        return set(calls)
+
+    # A prose edit: no index page.
+    assert edit("F.md", "stands alone.", "stands alone, still.") == set()
+    # A new link between notes that have pages: the pages showing edges, not the lists.
+    before = snapshot(out)
+    assert edit("F.md", "still.", "still, near [[Alpha]].") == {
+        "home_page",
+        "wanted_page",
+        "graph_page",
+    }
+    diff = changed(before, snapshot(out))
+    assert "graph/graph-data.js" in diff
+    assert not diff & {"all/index.html", "tags/index.html", "tags/greek/index.html"}
+    clean_build_equals(vault, out)
+    # A new tag: the lists too, and its page appears.
+    assert "tag_pages" in edit("F.md", "title: Phi\n", "title: Phi\ntags: [latin]\n")
+    assert (out / "tags" / "latin" / "index.html").is_file()
+    clean_build_equals(vault, out)
+    # The last note with a tag loses it: the lists are rendered and its page goes.
+    assert "all_page" in edit("F.md", "tags: [latin]\n", "")
+    assert not (out / "tags" / "latin" / "index.html").exists()
+    clean_build_equals(vault, out)
+    # A link to a note that does not exist: a new stub, listed by A-Z and wanted.
+    assert edit("E.md", "ends the chain.", "ends the chain, unlike [[Psi]].") >= {
+        "all_page",
+        "wanted_page",
+        "graph_page",
+    }
+    clean_build_equals(vault, out)

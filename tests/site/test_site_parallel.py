@@ -14,7 +14,7 @@ from kgraph.config import load_config
 from kgraph.graph.build import build_graph
 from kgraph.site.output import PackedFiles, StagedFiles
 from kgraph.site.parallel import PARALLEL_MIN_PAGES, guided_chunks, render_parallel
-from kgraph.site.render import render_site, site_renderer
+from kgraph.site.render import INDEX_PARTS, render_site, site_renderer
 
 
 def test_packed_files_read_back_what_was_packed() -> None:
@@ -85,6 +85,23 @@ def test_index_pages_in_a_worker_beside_a_few_pages(tmp_path: Path) -> None:
     assert [rel for rel in one.files if one.files[rel] != two.files[rel]] == []
     assert two.dependencies == one.dependencies and two.copies == one.copies
     assert two.problems == one.problems
+    assert two.index_files == one.index_files and set(one.index_files) == INDEX_PARTS
+    # Some parts only: each in its own worker, the same files as in one process.
+    for parts in (frozenset({"graph", "linked"}), frozenset({"named"}), frozenset({"graph"})):
+        one = render_site(cg, config, cells={}, only=few, index_parts=parts)
+        two = render_parallel(
+            cg,
+            config,
+            cells={},
+            only=few,
+            jobs=2,
+            renderer=site_renderer(cg, config, cells={}),
+            index_parts=parts,
+        )
+        assert set(two.index_files) == parts and two.index_files == one.index_files
+        assert dict(two.files.items()) == dict(one.files.items())
+        made = {rel for files in one.index_files.values() for rel in files}
+        assert made == set(one.files) - {page for page in one.files if page in one.page_problems}
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
