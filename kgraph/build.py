@@ -628,16 +628,18 @@ class Builder:
         )
         found: list[Signatures] = []
         links = resolver_key(cg, data.notes, data.files)
+        from kgraph.site.render import site_renderer
+        from kgraph.site.search import SourceWriter
+
+        self._renderer = renderer = site_renderer(cg, config, cells=cells, compiled=data.compiled)
         indexes: frozenset[str]
         if fresh:
             todo, indexes = None, INDEX_PARTS  # no previous site (or search sources) to keep
         else:
             found.append(signatures(cg, digests, cells, since=_since(old, links, data)))
-            todo, indexes = pages_to_render(old, new_global, found[0], cg)
-        from kgraph.site.render import site_renderer
-        from kgraph.site.search import SourceWriter
-
-        self._renderer = site_renderer(cg, config, cells=cells, compiled=data.compiled)
+            todo, indexes = pages_to_render(
+                old, new_global, found[0], cg, local_now=renderer.local_digest
+            )
         # The renderer's page assignment: assigning again costs a tenth of a second.
         owners = {page: key for key, page in self._renderer.ctx.pages.items()}
         gone = set(old.owners) - set(owners) if todo is not None else None
@@ -695,10 +697,14 @@ class Builder:
             if page in site.dependencies:
                 state.shows[page] = site.dependencies[page]
                 state.problems[page] = site.page_problems.get(page, ())
+                if page in site.local_graphs:
+                    state.local[page] = site.local_graphs[page]
             elif old.owners.get(page) == key and page in old.shows:
                 keep.append(page)
                 state.shows[page] = old.shows[page]
                 state.problems[page] = old.problems.get(page, ())
+                if page in old.local:
+                    state.local[page] = old.local[page]
                 extra_problems.extend(state.problems[page])
         copies = {**attachment_copies(cg, data), **site.copies}
         site = SiteOutput(

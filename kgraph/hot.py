@@ -253,6 +253,7 @@ def try_hot_edit(
     for page, shows in output.dependencies.items():
         state.shows[page] = shows
         state.problems[page] = output.page_problems.get(page, ())
+    state.local.update(output.local_graphs)
     problems = [
         *data.problems,
         *cg.problems,

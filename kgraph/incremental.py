@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from kgraph.graph.build import ConceptGraph
 from kgraph.problems import Problem, problem
 from kgraph.vault.note import Note
 
-CACHE_KIND = "pages-v6"  # bump when PageState changes shape
+CACHE_KIND = "pages-v7"  # bump when PageState changes shape
 
 
 @dataclass
@@ -37,6 +37,7 @@ class PageState:
     full: dict[str, str] = field(default_factory=dict)
     figures: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
+    local: dict[str, str] = field(default_factory=dict)  # page -> its local graph's digest
     # Per part of the index pages (render.INDEX_PARTS): its files and shipped assets,
     # kept while that part is not rendered again.
     extra: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -235,12 +236,22 @@ def home_key(keys: Iterable[str]) -> str | None:
 
 
 def pages_to_render(
-    old: PageState, new_global: str, new: Signatures, cg: ConceptGraph
+    old: PageState,
+    new_global: str,
+    new: Signatures,
+    cg: ConceptGraph,
+    local_now: Callable[[str], str] | None = None,
 ) -> tuple[frozenset[str] | None, frozenset[str]]:
     """Concept keys whose pages must be rendered (None: all), and which parts of the index
     pages (render.INDEX_PARTS) must be, since they show nothing else of a concept: those
     that show edges when some concept's face changed, the lists when some concept's
-    names or figures changed, the home page when the home note changed."""
+    names or figures changed, the home page when the home note changed.
+
+    A page shows other concepts' names, and their links only through its local graph.
+    So a page whose shown concepts changed their links but not their names is rendered
+    again only when `local_now(key)`, the digest of the local graph it would draw now,
+    differs from the one it drew (a hub's new link would otherwise render again every
+    page that shows the hub)."""
     from kgraph.site.render import INDEX_PARTS
 
     if not old.global_key or old.global_key != new_global:
@@ -263,9 +274,46 @@ def pages_to_render(
     for page, owner in old.owners.items():
         if owner not in new.full or owner in todo:
             continue
-        if owner in embedding or not old.shows.get(page, frozenset()).isdisjoint(dirty_face):
+        shown = old.shows.get(page, frozenset())
+        if owner in embedding or _shows_a_change(
+            page, owner, shown, dirty_face, dirty_names, old.local, local_now, cg
+        ):
             todo.add(owner)
     return frozenset(todo), frozenset(indexes)
+
+
+def _shows_a_change(
+    page: str,
+    owner: str,
+    shown: frozenset[str],
+    dirty_face: set[str],
+    dirty_names: set[str],
+    drawn: Mapping[str, str],
+    local_now: Callable[[str], str] | None,
+    cg: ConceptGraph,
+) -> bool:
+    """Whether `page` (of concept `owner`, not changed itself) may look different."""
+    hit = shown & dirty_face
+    if not hit:
+        return False
+    if local_now is None or not shown.isdisjoint(dirty_names) or page not in drawn:
+        return True
+    # Only links of concepts it shows changed, so only its local graph can differ. Its
+    # own links did not change, so neither did its inner ring; the outer ring is drawn
+    # from the inner ring's neighbours, and edges are drawn between the rings. So with
+    # no changed concept among its neighbours, the picture changes only if an edge
+    # between two concepts it shows changed: then both ends changed their faces.
+    if len(hit) == 1 and not _near(cg, owner, dirty_face):
+        return False
+    return local_now(owner) != drawn[page]  # is the local graph it would draw new?
+
+
+def _near(cg: ConceptGraph, key: str, among: set[str]) -> bool:
+    """Whether an edge joins `key` to one of `among` (looked up from the smaller side)."""
+    succ, pred = cg.graph._succ.get(key, {}), cg.graph._pred.get(key, {})
+    if len(among) < len(succ) + len(pred):
+        return any(c in succ or c in pred for c in among)
+    return any(c in among for c in succ) or any(c in among for c in pred)
 
 
 def state_file(cache_dir: Path, vault: Path) -> Path:

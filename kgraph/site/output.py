@@ -23,6 +23,8 @@ class SiteOutput:
     page_problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
     # Per part of the index pages rendered (`INDEX_PARTS`), the files and copies it made.
     index_files: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Per concept page, a digest of the local graph it drew (`SiteRenderer.local_digest`).
+    local_graphs: dict[str, str] = field(default_factory=dict)
 
 
 class PackedFiles(Mapping[str, bytes]):

@@ -218,9 +218,11 @@ def merge(parts: Sequence[SiteOutput], stage: Path | None = None) -> SiteOutput:
     deps: dict[str, frozenset[str]] = {}
     page_problems: dict[str, tuple[Any, ...]] = {}
     index_files: dict[str, frozenset[str]] = {}
+    local_graphs: dict[str, str] = {}
     problems: set[Any] = set()
     for part in parts:
         index_files.update(part.index_files)
+        local_graphs.update(part.local_graphs)
         if isinstance(part.files, StagedFiles):
             staged.extend(part.files)
         elif stage is not None:
@@ -245,4 +247,5 @@ def merge(parts: Sequence[SiteOutput], stage: Path | None = None) -> SiteOutput:
         dependencies=deps,
         page_problems=page_problems,
         index_files=dict(sorted(index_files.items())),
+        local_graphs=local_graphs,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -69,6 +70,7 @@ class _Page:
     template: str
     values: dict[str, Any] = field(default_factory=dict)
     shows: frozenset[str] = frozenset()
+    local: str = ""  # a concept page's `SiteRenderer.local_digest`
 
 
 class SiteRenderer:
@@ -256,7 +258,7 @@ class SiteRenderer:
         for _, entries in groups:
             shows.update(e.key for e in entries)
         shows.update(e.key for e in (*prev, *nxt))
-        ring1, ring2, _ = self.hood.local(key)
+        ring1, ring2, local_edges = self.hood.local(key)
         shows.update(ring1)
         shows.update(n for n, _ in ring2)
         svg = local_graph_svg(
@@ -286,7 +288,13 @@ class SiteRenderer:
             "local_graph": svg,
             "wanted_by": wanted_by,
         }
-        return _Page(page, "concept.html", values, frozenset(shows))
+        local = _local_digest(ring1, ring2, local_edges)
+        return _Page(page, "concept.html", values, frozenset(shows), local)
+
+    def local_digest(self, key: str) -> str:
+        """A digest of the local graph `key`'s page draws: besides the names of the
+        concepts it shows, all that page shows of other concepts' links."""
+        return _local_digest(*self.hood.local(key))
 
     # -- index pages -----------------------------------------------------------
     def note_keys(self) -> list[str]:
@@ -426,6 +434,10 @@ class SiteRenderer:
         return _Page(page, "graph.html", {"count": len(nodes)}, frozenset(nodes)), script.encode()
 
 
+def _local_digest(ring1: Any, ring2: Any, edges: Any) -> str:
+    return hashlib.blake2b(repr((ring1, ring2, edges)).encode(), digest_size=12).hexdigest()
+
+
 def _tag_prefixes(tag: object) -> list[str]:
     """`a/b/c` -> `a`, `a/b`, `a/b/c` (a nested tag is filed under each of its parents)."""
     clean = str(tag).strip("#/ ")
@@ -540,10 +552,13 @@ def render_site(
     deps: dict[str, frozenset[str]] = {}
 
     page_problems: dict[str, tuple[Problem, ...]] = {}
+    local_graphs: dict[str, str] = {}
 
     def emit(page: _Page) -> None:
         files[page.path] = _render(env, config, page, ctx)
         deps[page.path] = page.shows
+        if page.local:
+            local_graphs[page.path] = page.local
 
     # A chunk's few keys are sorted rather than every page's (workers render many chunks).
     pages = ctx.pages
@@ -589,4 +604,5 @@ def render_site(
         dependencies=deps,
         page_problems=page_problems,
         index_files=made,
+        local_graphs=local_graphs,
     )

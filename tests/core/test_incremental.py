@@ -8,10 +8,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kgraph.cli import main
 
@@ -354,3 +357,75 @@ def test_index_pages_are_rendered_again_only_in_the_parts_an_edit_touches(
         "graph_page",
     }
     clean_build_equals(vault, out)
+
+
+def _hub_vault(root: Path) -> Path:
+    """Forty notes link a hub; the hub links one of them. Each note's local graph shows
+    the hub and its first neighbours in key order."""
+    files = {f"N{i:02d}.md": f"Note {i:02d} points at [[Hub]].\n" for i in range(40)}
+    files["Hub.md"] = "The hub, which links [[N05]].\n"
+    files["Zeta.md"] = "Zeta stands apart.\n"
+    return make_vault(root, files)
+
+
+def test_a_hubs_new_link_renders_only_the_pages_whose_picture_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hub's new link changes what the forty pages showing the hub know of it, but
+    only the pages at both ends (and those whose local graph would draw the new edge)
+    look different: the rest are not rendered again."""
+    from kgraph.site.render import SiteRenderer
+
+    rendered: list[str] = []
+    real = SiteRenderer.concept_page
+
+    def counting(self: SiteRenderer, key: str) -> object:
+        rendered.append(str(self.title(key)))
+        return real(self, key)
+
+    monkeypatch.setattr(SiteRenderer, "concept_page", counting)
+    vault = _hub_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    assert len(rendered) == 42
+    hub = vault / "Hub.md"
+    rendered.clear()
+    hub.write_text(hub.read_text() + "And [[Zeta]].\n")  # zeta sorts after every note
+    build(vault, out)
+    assert sorted(rendered) == ["Hub", "Zeta"]
+    assert "Zeta" in (out / "hub" / "index.html").read_text()
+    clean_build_equals(vault, out)
+    # A link to a note early in key order enters the local graphs of the hub's
+    # neighbours: those pages are rendered (and do change).
+    rendered.clear()
+    before = snapshot(out)
+    hub.write_text(hub.read_text() + "And [[N00]] too.\n")
+    build(vault, out)
+    assert {"Hub", "N00"} <= set(rendered) and len(rendered) > 10
+    assert "n01/index.html" in changed(before, snapshot(out))
+    clean_build_equals(vault, out)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["Hub", "N03", "N17", "N39", "Zeta"]), st.integers(0, 41)),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_incremental_link_edits_equal_a_clean_build(edits: list[tuple[str, int]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        vault = _hub_vault(root)
+        names = [f"N{i:02d}" for i in range(40)] + ["Hub", "Zeta"]
+        out = root / "site"
+        build(vault, out)
+        for source, target in edits:
+            path = vault / f"{source}.md"
+            text = path.read_text()
+            link = f"[[{names[target]}]]"
+            # Add the link, or take it out again when the note has it already.
+            path.write_text(text.replace(link, "") if link in text else text + f"See {link}.\n")
+            build(vault, out)
+        clean_build_equals(vault, out)
