@@ -638,7 +638,12 @@ class Builder:
         else:
             found.append(signatures(cg, digests, cells, since=_since(old, links, data)))
             todo, indexes = pages_to_render(
-                old, new_global, found[0], cg, local_now=renderer.local_digest
+                old,
+                new_global,
+                found[0],
+                cg,
+                local_now=renderer.local_digest,
+                nodes_now=renderer.local_nodes,
             )
         # The renderer's page assignment: assigning again costs a tenth of a second.
         owners = {page: key for key, page in self._renderer.ctx.pages.items()}

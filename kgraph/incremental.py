@@ -241,6 +241,7 @@ def pages_to_render(
     new: Signatures,
     cg: ConceptGraph,
     local_now: Callable[[str], str] | None = None,
+    nodes_now: Callable[[str], set[str]] | None = None,
 ) -> tuple[frozenset[str] | None, frozenset[str]]:
     """Concept keys whose pages must be rendered (None: all), and which parts of the index
     pages (render.INDEX_PARTS) must be, since they show nothing else of a concept: those
@@ -251,7 +252,8 @@ def pages_to_render(
     So a page whose shown concepts changed their links but not their names is rendered
     again only when `local_now(key)`, the digest of the local graph it would draw now,
     differs from the one it drew (a hub's new link would otherwise render again every
-    page that shows the hub)."""
+    page that shows the hub). `nodes_now(key)`, the concepts that graph would draw,
+    answers the common case without drawing its edges."""
     from kgraph.site.render import INDEX_PARTS
 
     if not old.global_key or old.global_key != new_global:
@@ -276,7 +278,7 @@ def pages_to_render(
             continue
         shown = old.shows.get(page, frozenset())
         if owner in embedding or _shows_a_change(
-            page, owner, shown, dirty_face, dirty_names, old.local, local_now, cg
+            page, owner, shown, dirty_face, dirty_names, old.local, local_now, nodes_now, cg
         ):
             todo.add(owner)
     return frozenset(todo), frozenset(indexes)
@@ -290,6 +292,7 @@ def _shows_a_change(
     dirty_names: set[str],
     drawn: Mapping[str, str],
     local_now: Callable[[str], str] | None,
+    nodes_now: Callable[[str], set[str]] | None,
     cg: ConceptGraph,
 ) -> bool:
     """Whether `page` (of concept `owner`, not changed itself) may look different."""
@@ -303,8 +306,15 @@ def _shows_a_change(
     # from the inner ring's neighbours, and edges are drawn between the rings. So with
     # no changed concept among its neighbours, the picture changes only if an edge
     # between two concepts it shows changed: then both ends changed their faces.
-    if len(hit) == 1 and not _near(cg, owner, dirty_face):
-        return False
+    if len(hit) == 1:
+        if not _near(cg, owner, dirty_face):
+            return False
+        # One changed concept it shows, a neighbour (a hub, often): its links to concepts
+        # the page does not show are not drawn, and one the outer ring now takes from it
+        # is a concept the page did not show. Links it lost to concepts the page did not
+        # show were beyond what the outer ring took (it takes every one not shown yet).
+        if nodes_now is not None and nodes_now(owner) <= shown:
+            return False
     return local_now(owner) != drawn[page]  # is the local graph it would draw new?
 
 

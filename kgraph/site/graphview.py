@@ -88,15 +88,10 @@ class Neighbourhoods:
             if keydict and v != u and v in self.keep and (u, v) not in pairs:
                 pairs[(u, v)] = str(next(iter(keydict)))
 
-    def local(
-        self, key: str
-    ) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str, str]]]:
-        """(ring-1 nodes, ring-2 (node, parent) pairs, edges (u, v, relation)) around `key`."""
-        if key in self._memo:
-            return self._memo[key]
+    def rings(self, key: str) -> tuple[list[str], list[tuple[str, str]]]:
+        """The nodes of `local(key)` without its edges: (ring 1, ring 2 (node, parent))."""
         ring1 = self.ordered(key)[:LOCAL_RING1]
-        inner = {key, *ring1}
-        seen = set(inner)
+        seen = {key, *ring1}
         ring2: list[tuple[str, str]] = []
         for parent in ring1:
             for other in self.ordered(parent):
@@ -105,6 +100,17 @@ class Neighbourhoods:
                 if other not in seen:
                     seen.add(other)
                     ring2.append((other, parent))
+        return ring1, ring2
+
+    def local(
+        self, key: str
+    ) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str, str]]]:
+        """(ring-1 nodes, ring-2 (node, parent) pairs, edges (u, v, relation)) around `key`."""
+        if key in self._memo:
+            return self._memo[key]
+        ring1, ring2 = self.rings(key)
+        inner = {key, *ring1}
+        seen = inner | {node for node, _ in ring2}
         # One line per pair, and none between two outer nodes: the picture stays legible.
         pairs: dict[tuple[str, str], str] = {}
         for u in sorted(inner):
@@ -268,26 +274,50 @@ def global_layout(
     nodes: list[str], graph: nx.MultiDiGraph, seed: int = 7
 ) -> dict[str, tuple[float, float]]:
     """Positions in a 1000x1000 box, computed once per build, deterministic for a given graph."""
+    import numpy as np
+
     index = {key: i for i, key in enumerate(nodes)}
     _, edges = _edges_between(graph, index)
-    return _layout(nodes, {(u, v) for u, v, _ in edges}, seed)
+    pairs = np.array([(u, v) for u, v, _ in edges], dtype=np.int64).reshape(-1, 2)
+    return _layout(nodes, _sorted_rows(pairs), seed)
 
 
-def _layout(
-    nodes: list[str], pairs: set[tuple[int, int]], seed: int
-) -> dict[str, tuple[float, float]]:
+def _sorted_rows(rows: np.ndarray) -> np.ndarray:
+    """The distinct rows of a non-negative integer array in ascending order, as
+    `sorted(set(...))` of tuples would give them. Each row is read as one number in a
+    mixed radix, so a plain sort does it: a tenth of the time of sorting 100,000 tuples
+    (or of `np.unique(axis=0)`)."""
+    import numpy as np
+
+    if not len(rows):
+        return rows
+    bases = [int(column.max()) + 1 for column in rows.T]
+    if math.prod(bases) >= 1 << 62 or int(rows.min()) < 0:
+        return np.unique(rows, axis=0)
+    keys = np.zeros(len(rows), dtype=np.int64)
+    for column, base in zip(rows.T, bases, strict=True):
+        keys = keys * base + column
+    keys = np.unique(keys)
+    out = np.empty((len(keys), rows.shape[1]), dtype=np.int64)
+    for i in range(rows.shape[1] - 1, -1, -1):
+        keys, out[:, i] = np.divmod(keys, bases[i])
+    return out
+
+
+def _layout(nodes: list[str], pairs: np.ndarray, seed: int) -> dict[str, tuple[float, float]]:
+    """Positions of `nodes` linked by `pairs` (distinct (source, target) index rows, in
+    ascending order)."""
     import numpy as np
 
     if not nodes:
         return {}
-    ordered = sorted(pairs)
-    arr = _force_layout(len(nodes), np.array(ordered, dtype=np.int64).reshape(-1, 2), seed, 60)
+    arr = _force_layout(len(nodes), pairs.reshape(-1, 2), seed, 60)
     lo, hi = arr.min(axis=0), arr.max(axis=0)
     scale = np.where(hi - lo > 0, hi - lo, 1.0)
     arr = (arr - lo) / scale * 1000.0
-    return {
-        key: (round(float(arr[i, 0]), 1), round(float(arr[i, 1]), 1)) for i, key in enumerate(nodes)
-    }
+    # Python floats, rounded as Python rounds them.
+    xy = arr.tolist()
+    return {key: (round(x, 1), round(y, 1)) for key, (x, y) in zip(nodes, xy, strict=True)}
 
 
 def global_graph_js(
@@ -298,16 +328,21 @@ def global_graph_js(
     kind: Callable[[str], str],
 ) -> str:
     """The global graph as a script assigning `window.KGRAPH_GRAPH` (loads on file:// too)."""
+    import numpy as np
+
     index = {key: i for i, key in enumerate(nodes)}
     names, between = _edges_between(graph, index)
-    pos = _layout(nodes, {(u, v) for u, v, _ in between}, 7)
     relations = sorted(names)
     rel_index = {rel: i for i, rel in enumerate(relations)}
-    edges = sorted((u, v, rel_index[rel]) for u, v, rel in between)
+    # (source, target, relation) rows, distinct, ascending: the edges as the page lists them.
+    rows = _sorted_rows(
+        np.array([(u, v, rel_index[rel]) for u, v, rel in between], dtype=np.int64).reshape(-1, 3)
+    )
+    pos = _layout(nodes, _sorted_rows(rows[:, :2]), 7)
     data = {
         "relations": relations,
         "nodes": [[*pos[k], title(k), href(k) or "", kind(k)] for k in nodes],
-        "edges": [list(e) for e in edges],
+        "edges": rows.tolist(),
     }
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     # `</` inside a string must not end the script element.

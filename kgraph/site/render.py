@@ -291,6 +291,11 @@ class SiteRenderer:
         local = _local_digest(ring1, ring2, local_edges)
         return _Page(page, "concept.html", values, frozenset(shows), local)
 
+    def local_nodes(self, key: str) -> set[str]:
+        """The concepts the local graph of `key`'s page draws (without its edges)."""
+        ring1, ring2 = self.hood.rings(key)
+        return {key, *ring1, *(node for node, _ in ring2)}
+
     def local_digest(self, key: str) -> str:
         """A digest of the local graph `key`'s page draws: besides the names of the
         concepts it shows, all that page shows of other concepts' links."""

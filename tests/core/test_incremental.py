@@ -406,7 +406,7 @@ def test_a_hubs_new_link_renders_only_the_pages_whose_picture_changes(
     clean_build_equals(vault, out)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(st.sampled_from(["Hub", "N03", "N17", "N39", "Zeta"]), st.integers(0, 41)),

@@ -80,3 +80,44 @@ def test_local_graph_names_every_node_and_marks_the_outer_ring() -> None:
     assert "<title>A very long concept title indeed</title>" in svg
     assert ">A very long conce…</text>" in svg  # shortened label, full name in <title>
     assert '<a class="node kind-note" href="../b/">' in svg
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 3)), max_size=200)
+    | st.lists(st.tuples(st.integers(0, 2**40), st.integers(0, 2**30), st.integers(0, 3)))
+)
+def test_sorted_rows_are_the_distinct_rows_in_tuple_order(rows: list[tuple[int, int, int]]) -> None:
+    import numpy as np
+
+    from kgraph.site.graphview import _sorted_rows
+
+    got = _sorted_rows(np.array(rows, dtype=np.int64).reshape(-1, 3))
+    assert [tuple(r) for r in got.tolist()] == sorted(set(rows))
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 12), st.sampled_from(["a", "b", "see_also"])),
+        max_size=60,
+    )
+)
+def test_global_graph_data_lists_every_edge_between_nodes_once_in_order(
+    edges: list[tuple[int, int, str]],
+) -> None:
+    import json
+
+    from kgraph.site.graphview import global_graph_js
+
+    g = nx.MultiDiGraph()
+    nodes = [f"n{i:02d}" for i in range(10)]  # n10-n12 are in the graph without a page
+    g.add_nodes_from(f"n{i:02d}" for i in range(13))
+    for u, v, rel in edges:
+        g.add_edge(f"n{u:02d}", f"n{v:02d}", key=rel)
+    script = global_graph_js(nodes, g, str.upper, lambda k: k + "/", lambda k: "note")
+    data = json.loads(script.removeprefix("window.KGRAPH_GRAPH=").removesuffix(";\n"))
+    assert data["relations"] == sorted({rel for _, _, rel in edges})
+    index = {rel: i for i, rel in enumerate(data["relations"])}
+    want = sorted({(u, v, index[rel]) for u, v, rel in edges if u != v and u < 10 and v < 10})
+    assert [tuple(e) for e in data["edges"]] == want
+    assert [n[2:] for n in data["nodes"]] == [[k.upper(), k + "/", "note"] for k in nodes]
+    assert all(0 <= n[0] <= 1000 and 0 <= n[1] <= 1000 for n in data["nodes"])
