@@ -140,6 +140,14 @@ def load_kept(
         order, old_files, old_digests = value["order"], value["files"], value["digests"]
         if not isinstance(cg, ConceptGraph) or not isinstance(cg.graph, nx.MultiDiGraph):
             raise TypeError("not a concept graph")
+        if not isinstance(linked, int) or not isinstance(cg.problems, list):
+            raise TypeError("no count of linking problems")
+        if not isinstance(figures, list) or not isinstance(cg.concepts, dict):
+            raise TypeError("no list of figures")
+        if not isinstance(old_files, list) or not isinstance(order, list):
+            raise TypeError("no list of files")
+        if not isinstance(old_digests, dict):
+            raise TypeError("no file digests")
     except (TypeError, KeyError) as exc:
         return None, [problem(path.name, 0, "cache-corrupt", f"ignored: wrong shape ({exc})")]
     if old_files != list(files) or old_digests.keys() != digests.keys():

@@ -3,6 +3,8 @@ give the same graph; the site is then the same as a clean build's."""
 
 from __future__ import annotations
 
+import io
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,11 @@ import pytest
 import kgraph.build
 import kgraph.graph.kept
 from kgraph.build import Builder
+from kgraph.cache import write_encoded
 from kgraph.config import load_config
 from kgraph.graph.build import build_graph
-from kgraph.graph.kept import kept_file
+from kgraph.graph.kept import KIND, kept_file
+from kgraph.vault.load import load_vault
 from tests.core.test_incremental import CHAIN, build, clean_build_equals, make_vault
 
 
@@ -129,6 +133,44 @@ def test_a_link_edit_links_again_without_reading_the_kept_graph(
     _edit(vault, "F.md", "stands alone.", "stands alone. Quite alone.")  # prose
     build(vault, out)
     assert links == [1, 1, 1] and len(read) == 1
+    clean_build_equals(vault, out)
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda value: [value],  # not a mapping
+        lambda value: {**value, "linked_problems": "many"},
+        lambda value: {**value, "figures": None},
+        lambda value: {**value, "digests": ["B.md"]},
+    ],
+)
+def test_a_kept_graph_of_the_wrong_shape_is_reported_and_not_used(
+    tmp_path: Path, links: list[int], forge: Any
+) -> None:
+    """A file whose checksum holds but whose content is not what a build writes (another
+    tool, another version of kgraph under the same format name) is not trusted."""
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    where = kept_file(tmp_path / ".kgraph-cache", vault.resolve())
+    data = load_vault(vault.resolve(), cache_dir=tmp_path / "other-cache", write_cache=False)
+    cg = build_graph(data.notes, data.files)
+    value = {
+        "graph": cg,
+        "linked_problems": len(cg.problems),
+        "figures": [],
+        "order": [(n.path, n.index) for n in data.notes],
+        "files": list(data.files),
+        "digests": {rel: item.digest for rel, item in data.parsed.items()},
+    }
+    buffer = io.BytesIO()
+    kgraph.graph.kept._Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(forge(value))
+    write_encoded(where, KIND, buffer.getvalue())
+    _edit(vault, "F.md", "stands alone.", "stands alone. Quite alone.")
+    report = build(vault, out)
+    assert links == [1, 1]
+    assert any(w["code"] == "cache-corrupt" for w in report["warnings"])
     clean_build_equals(vault, out)
 
 
