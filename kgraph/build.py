@@ -43,6 +43,7 @@ from kgraph.vault.load import ParsedFile, VaultData, load_vault
 
 if TYPE_CHECKING:
     from kgraph.preview import Preview
+    from kgraph.site.parallel import EarlyPart
     from kgraph.site.search import IndexRun
 
 
@@ -611,8 +612,6 @@ class Builder:
 
         With an `early` listener, the pages of the notes in `changed` come first."""
         from kgraph.publish import MARKER
-        from kgraph.site.parallel import render_parallel
-        from kgraph.site.render import INDEX_PARTS
 
         config = self.config
         old = self._state
@@ -626,12 +625,48 @@ class Builder:
             or not (config.out / MARKER).is_file()
             or not self.search_dir.is_dir()
         )
-        found: list[Signatures] = []
         links = resolver_key(cg, data.notes, data.files)
         from kgraph.site.render import site_renderer
-        from kgraph.site.search import SourceWriter
 
         self._renderer = renderer = site_renderer(cg, config, cells=cells, compiled=data.compiled)
+        early = None
+        if not fresh and not self.graph_kept and config.jobs > 1 and sys.platform == "linux":
+            from kgraph.site.parallel import PARALLEL_MIN_PAGES, EarlyPart
+
+            if len(cg.concepts) >= PARALLEL_MIN_PAGES:
+                # Linked anew: a link probably changed, and with it the global graph. Its
+                # layout starts now, on the other core, while the pages are decided.
+                early = EarlyPart(cg, config, cells, renderer, frozenset({"graph"}))
+        try:
+            return self._render_decided(
+                cg, data, digests, cells, result, changed, old, new_global, fresh, links, early
+            )
+        finally:
+            if early is not None:
+                early.cancel()
+
+    def _render_decided(
+        self,
+        cg: ConceptGraph,
+        data: VaultData,
+        digests: dict[str, str],
+        cells: dict[str, Any],
+        result: BuildResult,
+        changed: set[Path],
+        old: PageState,
+        new_global: str,
+        fresh: bool,
+        links: str,
+        early: EarlyPart | None,
+    ) -> tuple[SiteOutput, list[str], PageState]:
+        from kgraph.site.parallel import render_parallel
+        from kgraph.site.render import INDEX_PARTS
+        from kgraph.site.search import SourceWriter
+
+        config = self.config
+        renderer = self._renderer
+        assert renderer is not None
+        found: list[Signatures] = []
         indexes: frozenset[str]
         if fresh:
             todo, indexes = None, INDEX_PARTS  # no previous site (or search sources) to keep
@@ -651,7 +686,7 @@ class Builder:
         sources = SourceWriter(self.search_dir, owners, gone)
         stage = None
         if fresh and self._one_off:
-            from kgraph.publish import rendering_folder
+            from kgraph.publish import MARKER, rendering_folder
 
             if not (config.out / MARKER).exists():
                 # Nothing published to compare with: workers write the new site directly.
@@ -672,6 +707,7 @@ class Builder:
             first=_edited_keys(cg, data, changed) if todo is not None else frozenset(),
             on_first=self._publish_early if self.early is not None else None,
             stage=stage,
+            early=early,
         )
         self._search_dirty = sources.finish()
         if self.indexer is None:

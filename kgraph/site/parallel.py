@@ -51,6 +51,59 @@ def _render_indexes(parts: frozenset[str]) -> SiteOutput:
     return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
 
 
+def _send_indexes(writer: Any, parts: frozenset[str]) -> None:
+    try:
+        writer.send(_render_indexes(parts))
+    finally:
+        writer.close()
+
+
+class EarlyPart:
+    """Index pages rendered in a forked process while the build still decides what else
+    to render: the global graph, which any changed link needs again, takes 1.5-2 s at
+    10,000 concepts and would otherwise start only once that is decided. `result`
+    waits for the pages; `cancel` stops the process when they are not needed."""
+
+    def __init__(
+        self,
+        cg: Any,
+        config: Config,
+        cells: Mapping[str, Sequence[Any]] | None,
+        renderer: SiteRenderer,
+        parts: frozenset[str],
+    ) -> None:
+        global _shared
+        self.parts = parts
+        ctx = multiprocessing.get_context("fork")
+        self._reader, writer = ctx.Pipe(duplex=False)
+        _shared = (cg, config, cells, renderer, None)
+        try:
+            self._process = ctx.Process(target=_send_indexes, args=(writer, parts), daemon=True)
+            self._process.start()
+        finally:
+            _shared = None
+            writer.close()
+        self._done = False
+
+    def result(self) -> SiteOutput | None:
+        """The rendered parts, or None if the process failed (render them here then)."""
+        try:
+            out = self._reader.recv()
+        except (EOFError, OSError):
+            out = None
+        self.cancel()
+        return out if isinstance(out, SiteOutput) else None
+
+    def cancel(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._reader.close()
+
+
 def render_parallel(
     cg: Any,
     config: Config,
@@ -66,6 +119,7 @@ def render_parallel(
     on_first: Callable[[SiteOutput], None] | None = None,
     stage: Path | None = None,
     index_parts: frozenset[str] = INDEX_PARTS,
+    early: EarlyPart | None = None,
 ) -> SiteOutput:
     """Same result as `render_site(cg, config, cells=cells, only=only, index_pages=...,
     index_parts=...)`, on `jobs` processes. Forked workers inherit `renderer`'s shared
@@ -77,7 +131,8 @@ def render_parallel(
     process, and handed to `on_first` before the rest is started.
 
     With `stage`, workers write their pages into that folder and return only their names
-    (`StagedFiles`); pages rendered here are written there when merged."""
+    (`StagedFiles`); pages rendered here are written there when merged. The index parts
+    `early` renders are taken from it (the caller cancels it when none is wanted)."""
     if on_first is not None and first:
         wanted = first if only is None else first & only
         if wanted:
@@ -99,8 +154,39 @@ def render_parallel(
                 meanwhile=meanwhile,
                 stage=stage,
                 index_parts=index_parts,
+                early=early,
             )
             return merge([head, rest], stage)
+
+    if early is not None and index_pages and index_parts & early.parts:
+        rest_parts = index_parts - early.parts
+        rest = render_parallel(
+            cg,
+            config,
+            cells=cells,
+            only=only,
+            jobs=jobs,
+            index_pages=bool(rest_parts),
+            renderer=renderer,
+            on_files=on_files,
+            meanwhile=meanwhile,
+            stage=stage,
+            index_parts=rest_parts,
+        )
+        got = early.result()
+        if got is None:  # its process failed: render those parts here
+            got = render_site(
+                cg,
+                config,
+                cells=cells,
+                only=frozenset(),
+                index_pages=True,
+                renderer=renderer,
+                index_parts=index_parts & early.parts,
+            )
+        if on_files is not None:
+            on_files(got.files)
+        return merge([rest, got], stage)
 
     def alone(out: SiteOutput) -> SiteOutput:
         if meanwhile is not None:

@@ -429,3 +429,48 @@ def test_incremental_link_edits_equal_a_clean_build(edits: list[tuple[str, int]]
             path.write_text(text.replace(link, "") if link in text else text + f"See {link}.\n")
             build(vault, out)
         clean_build_equals(vault, out)
+
+
+def test_the_global_graph_is_rendered_early_when_linking_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a large vault, a build that links anew starts the global graph in a forked
+    process while it decides what else to render; it is used when a link changed and
+    stopped when none did. Either way the site is a clean build's."""
+    from kgraph.site.parallel import PARALLEL_MIN_PAGES, EarlyPart
+
+    n = PARALLEL_MIN_PAGES + 20
+    files = {f"N{i:03d}.md": f"Note {i} links [[N{(i * 7 + 1) % n:03d}]].\n" for i in range(n)}
+    vault = make_vault(tmp_path, files)
+    out = tmp_path / "site"
+    calls: list[str] = []
+    for name in ("__init__", "result", "cancel"):
+        real = getattr(EarlyPart, name)
+
+        def recording(self: EarlyPart, *args: object, _real=real, _name=name) -> object:
+            calls.append(_name)
+            return _real(self, *args)
+
+        monkeypatch.setattr(EarlyPart, name, recording)
+
+    def build_two() -> dict:
+        report = tmp_path / "report.json"
+        cmd = ["build", str(vault), "-o", str(out), "--jobs", "2", "--quiet"]
+        assert main([*cmd, "--report", str(report)]) == 0
+        return json.loads(report.read_text())
+
+    build_two()
+    assert calls == []  # a first build renders everything anyway
+    note = vault / "N005.md"
+    note.write_text(note.read_text() + "It also links [[N300]].\n")
+    build_two()
+    assert calls[:2] == ["__init__", "result"]
+    assert "N300" in (out / "graph" / "graph-data.js").read_text()
+    clean_build_equals(vault, out)
+    calls.clear()
+    graph_data = (out / "graph" / "graph-data.js").stat().st_mtime_ns
+    note.write_text(note.read_text() + "\n## A heading\n\nNo new link.\n")  # links anew
+    build_two()
+    assert calls[0] == "__init__" and "result" not in calls and "cancel" in calls
+    assert (out / "graph" / "graph-data.js").stat().st_mtime_ns == graph_data
+    clean_build_equals(vault, out)
