@@ -680,6 +680,8 @@ class Builder:
                 local_now=renderer.local_digest,
                 nodes_now=renderer.local_nodes,
             )
+        if early is not None and not indexes & early.parts:
+            early.cancel()  # no link changed after all: free its core for the pages
         # The renderer's page assignment: assigning again costs a tenth of a second.
         owners = {page: key for key, page in self._renderer.ctx.pages.items()}
         gone = set(old.owners) - set(owners) if todo is not None else None
