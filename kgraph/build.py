@@ -6,6 +6,7 @@ and decides what can be skipped.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -636,7 +637,8 @@ class Builder:
             if len(cg.concepts) >= PARALLEL_MIN_PAGES:
                 # Linked anew: a link probably changed, and with it the global graph. Its
                 # layout starts now, on the other core, while the pages are decided.
-                early = EarlyPart(cg, config, cells, renderer, frozenset({"graph"}))
+                with contextlib.suppress(OSError):  # no fork: it is rendered in its turn
+                    early = EarlyPart(cg, config, cells, renderer, frozenset({"graph"}))
         try:
             return self._render_decided(
                 cg, data, digests, cells, result, changed, old, new_global, fresh, links, early
