@@ -198,7 +198,12 @@ def render_parallel(
     keys = sorted(_page_keys(cg))
     if only is not None:
         keys = [k for k in keys if k in only]
-    if jobs <= 1 or sys.platform != "linux":
+    few = len(keys) < PARALLEL_MIN_PAGES
+    if (
+        jobs <= 1
+        or sys.platform != "linux"
+        or (few and (not index_pages or not index_parts or len(cg.concepts) < PARALLEL_MIN_PAGES))
+    ):
         return alone(
             render_site(
                 cg,
@@ -211,19 +216,7 @@ def render_parallel(
             )
         )
     global _shared
-    if len(keys) < PARALLEL_MIN_PAGES:
-        if not index_pages or not index_parts or len(cg.concepts) < PARALLEL_MIN_PAGES:
-            return alone(
-                render_site(
-                    cg,
-                    config,
-                    cells=cells,
-                    only=only,
-                    index_pages=index_pages,
-                    renderer=renderer,
-                    index_parts=index_parts,
-                )
-            )
+    if few:
         # A few pages of a large vault (an edit that changed links): its index pages (the
         # global layout above all, then the A-Z list and the tags) cost more than those
         # pages; render the layout and the rest in two workers meanwhile.
