@@ -663,7 +663,7 @@ class Builder:
     ) -> tuple[SiteOutput, list[str], PageState]:
         from kgraph.site.parallel import render_parallel
         from kgraph.site.render import INDEX_PARTS
-        from kgraph.site.search import SourceWriter
+        from kgraph.site.search import IndexRun, SourceWriter
 
         config = self.config
         renderer = self._renderer
@@ -688,6 +688,15 @@ class Builder:
         owners = {page: key for key, page in self._renderer.ctx.pages.items()}
         gone = set(old.owners) - set(owners) if todo is not None else None
         sources = SourceWriter(self.search_dir, owners, gone)
+        indexed: list[set[int]] = []  # the shards an index run was started for
+
+        def index_sources() -> None:
+            # The command line indexes while the global graph (started early) is still
+            # laid out: a second of a link edit at 10,000 notes.
+            indexed.append(set(sources.finish()))
+            if self.indexer is None:
+                self._indexing = IndexRun(self.search_dir, config.out, indexed[-1])
+
         stage = None
         if fresh and self._one_off:
             from kgraph.publish import MARKER, rendering_folder
@@ -712,12 +721,18 @@ class Builder:
             on_first=self._publish_early if self.early is not None else None,
             stage=stage,
             early=early,
+            on_pages_done=index_sources,
         )
-        self._search_dirty = sources.finish()
-        if self.indexer is None:
-            from kgraph.site.search import IndexRun
-
-            self._indexing = IndexRun(self.search_dir, config.out, self._search_dirty)
+        if not indexed:
+            index_sources()
+        elif late := sources.finish() - indexed[0]:
+            # Index pages with a searchable article (a changed template): index again.
+            if self._indexing is not None:
+                self._indexing.finish()
+            indexed.append(indexed[0] | late)
+            if self.indexer is None:
+                self._indexing = IndexRun(self.search_dir, config.out, indexed[-1])
+        self._search_dirty = indexed[-1]
         sigs = found[0]
         state = PageState(
             global_key=new_global,

@@ -120,6 +120,7 @@ def render_parallel(
     stage: Path | None = None,
     index_parts: frozenset[str] = INDEX_PARTS,
     early: EarlyPart | None = None,
+    on_pages_done: Callable[[], None] | None = None,
 ) -> SiteOutput:
     """Same result as `render_site(cg, config, cells=cells, only=only, index_pages=...,
     index_parts=...)`, on `jobs` processes. Forked workers inherit `renderer`'s shared
@@ -132,7 +133,10 @@ def render_parallel(
 
     With `stage`, workers write their pages into that folder and return only their names
     (`StagedFiles`); pages rendered here are written there when merged. The index parts
-    `early` renders are taken from it (the caller cancels it when none is wanted)."""
+    `early` renders are taken from it (the caller cancels it when none is wanted).
+    `on_pages_done` is called when only `early`'s parts are still to come, before waiting
+    for them (it may not be called at all): the search index can start then, as index
+    parts hold no searchable article."""
     if on_first is not None and first:
         wanted = first if only is None else first & only
         if wanted:
@@ -155,6 +159,7 @@ def render_parallel(
                 stage=stage,
                 index_parts=index_parts,
                 early=early,
+                on_pages_done=on_pages_done,
             )
             return merge([head, rest], stage)
 
@@ -173,6 +178,8 @@ def render_parallel(
             stage=stage,
             index_parts=rest_parts,
         )
+        if on_pages_done is not None:
+            on_pages_done()
         got = early.result()
         if got is None:  # its process failed: render those parts here
             got = render_site(

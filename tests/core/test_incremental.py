@@ -438,20 +438,23 @@ def test_the_global_graph_is_rendered_early_when_linking_anew(
     process while it decides what else to render; it is used when a link changed and
     stopped when none did. Either way the site is a clean build's."""
     from kgraph.site.parallel import PARALLEL_MIN_PAGES, EarlyPart
+    from kgraph.site.search import IndexRun
 
     n = PARALLEL_MIN_PAGES + 20
     files = {f"N{i:03d}.md": f"Note {i} links [[N{(i * 7 + 1) % n:03d}]].\n" for i in range(n)}
     vault = make_vault(tmp_path, files)
     out = tmp_path / "site"
     calls: list[str] = []
-    for name in ("__init__", "result", "cancel"):
-        real = getattr(EarlyPart, name)
+    for cls, name in [(EarlyPart, n) for n in ("__init__", "result", "cancel")] + [
+        (IndexRun, "__init__")
+    ]:
+        real = getattr(cls, name)
 
-        def recording(self: EarlyPart, *args: object, _real=real, _name=name) -> object:
-            calls.append(_name)
+        def recording(self: object, *args: object, _real=real, _name=name, _cls=cls) -> object:
+            calls.append(_name if _cls is EarlyPart else "index")
             return _real(self, *args)
 
-        monkeypatch.setattr(EarlyPart, name, recording)
+        monkeypatch.setattr(cls, name, recording)
 
     def build_two() -> dict:
         report = tmp_path / "report.json"
@@ -460,11 +463,13 @@ def test_the_global_graph_is_rendered_early_when_linking_anew(
         return json.loads(report.read_text())
 
     build_two()
-    assert calls == []  # a first build renders everything anyway
+    assert calls == ["index"]  # a first build renders everything anyway
+    calls.clear()
     note = vault / "N005.md"
     note.write_text(note.read_text() + "It also links [[N300]].\n")
     build_two()
-    assert calls[:2] == ["__init__", "result"]
+    # The search index starts while the global graph is still being laid out.
+    assert calls[:3] == ["__init__", "index", "result"]
     assert "N300" in (out / "graph" / "graph-data.js").read_text()
     clean_build_equals(vault, out)
     calls.clear()
@@ -472,5 +477,53 @@ def test_the_global_graph_is_rendered_early_when_linking_anew(
     note.write_text(note.read_text() + "\n## A heading\n\nNo new link.\n")  # links anew
     build_two()
     assert calls[0] == "__init__" and "result" not in calls and "cancel" in calls
+    assert calls.count("index") == 1
     assert (out / "graph" / "graph-data.js").stat().st_mtime_ns == graph_data
     clean_build_equals(vault, out)
+
+
+def test_a_searchable_global_graph_page_is_indexed_after_its_early_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search index starts before the early global graph is in, since index pages
+    have no searchable article; a template that gives the graph page one gets it
+    indexed all the same (the index runs again with its shard)."""
+    from kgraph.site import search
+    from kgraph.site.parallel import PARALLEL_MIN_PAGES
+
+    # Four shards, and an edited note whose page is in another shard than the graph's.
+    monkeypatch.setattr(search, "shard_count", lambda pages, *_: 4 if pages > 1 else 1)
+    edited = next(
+        i
+        for i in range(9)
+        if search.shard_of(f"n00{i}/index.html", 4) != search.shard_of("graph/index.html", 4)
+    )
+    n = PARALLEL_MIN_PAGES + 20
+    files = {f"N{i:03d}.md": f"Note {i} links [[N{(i * 7 + 1) % n:03d}]].\n" for i in range(n)}
+    vault = make_vault(tmp_path, files)
+    templates = vault / "_templates"
+    templates.mkdir()
+    (vault / "kgraph.yaml").write_text("templates: _templates\nignore: [_templates]\n")
+    shipped = (ROOT / "site_templates" / "graph.html").read_text()
+    (templates / "graph.html").write_text(
+        shipped.replace(
+            "{% block main %}",
+            "{% block main %}<article data-pagefind-body><p>Graphwords {{ count }}</p></article>",
+            1,
+        )
+    )
+    out = tmp_path / "site"
+    cmd = ["build", str(vault), "-o", str(out), "--jobs", "2", "--quiet"]
+    assert main(cmd) == 0
+    note = vault / f"N00{edited}.md"
+    note.write_text(note.read_text() + "It also wants [[Nowhere]].\n")  # a stub: one more
+    assert main(cmd) == 0
+    assert f"Graphwords {n + 1}" in (out / "graph" / "index.html").read_text()
+    fresh = tmp_path / "fresh"
+    assert main(["build", str(vault), "-o", str(fresh), "--quiet"]) == 0
+
+    def index(site: Path) -> dict[str, bytes]:
+        found = (site / "pagefind").rglob("*")
+        return {p.relative_to(site).as_posix(): p.read_bytes() for p in found if p.is_file()}
+
+    assert index(out) == index(fresh)  # the graph page's shard was indexed again
