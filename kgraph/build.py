@@ -417,9 +417,12 @@ class Builder:
                 from kgraph.graph.kept import kept_file, load_kept
 
                 where = kept_file(config.cache_dir, config.vault)
-                cg, problems = load_kept(where, data.notes, data.files, digests, data.replaced)
+                cg, problems, relinked = load_kept(
+                    where, data.notes, data.files, digests, data.replaced
+                )
                 result.problems.extend(problems)
-                self.graph_kept = cg is not None
+                # A relinked graph has new links: the global graph is started early.
+                self.graph_kept = cg is not None and not relinked
             if cg is None:
                 cg = build_graph(data.notes, data.files)
             keep_for_good()

@@ -7,8 +7,9 @@ build linked takes about half that. So after each command-line build a detached 
 writes the graph (the loader takes out again the figures the cells stage added), with
 the digest of every note file it was linked from. The next build takes it
 only when every file whose digest changed still has the same graph facts as the version
-the graph was linked from (that version is in the parse cache), and the vault holds the
-same files and notes in the same order. Notes are kept as (path, index) and the new Note
+the graph was linked from (that version is in the parse cache), or differs from it only
+in its links (those files are linked again in the kept graph: `relink`), and the vault
+holds the same files and notes in the same order. Notes are kept as (path, index) and the new Note
 objects are put in their place on loading: nothing else in the graph depends on their
 text. Tests hold the result equal to linking again.
 """
@@ -27,6 +28,7 @@ import networkx as nx
 from kgraph.cache import CacheError, read_payload, vault_id, write_encoded
 from kgraph.gcpause import paused_gc
 from kgraph.graph.build import ConceptGraph
+from kgraph.graph.relink import links_to_figures, name_facts, relink
 from kgraph.problems import Problem, problem
 from kgraph.vault.note import Note
 
@@ -56,6 +58,13 @@ def graph_facts(note: Note) -> tuple[Any, ...]:
 
 def _same_facts(before: Sequence[Note], now: Sequence[Note]) -> bool:
     return [graph_facts(n) for n in before] == [graph_facts(n) for n in now]
+
+
+def _same_names(before: Sequence[Note], now: Sequence[Note]) -> bool:
+    """The same notes but for their links, none of them to a figure."""
+    if links_to_figures(before) or links_to_figures(now):
+        return False
+    return [name_facts(n) for n in before] == [name_facts(n) for n in now]
 
 
 class _Pickler(pickle.Pickler):
@@ -105,34 +114,41 @@ def load_kept(
     files: Sequence[str],
     digests: Mapping[str, str],
     replaced: Mapping[str, Any],
-) -> tuple[ConceptGraph | None, list[Problem]]:
+) -> tuple[ConceptGraph | None, list[Problem], bool]:
     """The kept graph with `notes` in it, if linking these notes gives that graph; else
-    None (with a `cache-corrupt` warning if the file could not be trusted).
+    None (with a `cache-corrupt` warning if the file could not be trusted). Files whose
+    links alone changed are linked again in it (`relink`); the flag says whether any was.
 
     `digests` names each note file's digest now; `replaced` holds the parse cache's
     previous version of each file read again (`VaultData.replaced`)."""
     by_file: dict[str, list[Note]] = {}
     for note in notes:
         by_file.setdefault(note.path, []).append(note)
-    if not all(_same_facts(item.notes, by_file.get(rel, [])) for rel, item in replaced.items()):
-        # A file read again links differently from its last version, the one the graph
-        # was most likely linked from: link again without reading the graph (0.45 s at
-        # 10,000 notes).
-        return None, []
+    relinked = {
+        rel for rel, item in replaced.items() if not _same_facts(item.notes, by_file.get(rel, []))
+    }
+    if not all(_same_names(replaced[rel].notes, by_file.get(rel, [])) for rel in relinked):
+        # A file read again changed what other notes' links resolve to: link again
+        # without reading the graph (0.45 s at 10,000 notes).
+        return None, [], False
     try:
         payload = read_payload(path, KIND)
     except FileNotFoundError:
-        return None, []
+        return None, [], False
     except (CacheError, OSError) as exc:
-        return None, [problem(path.name, 0, "cache-corrupt", f"ignored and rebuilt: {exc}")]
+        return None, [problem(path.name, 0, "cache-corrupt", f"ignored and rebuilt: {exc}")], False
     _loading.update(((n.path, n.index), n) for n in notes)
     try:
         with paused_gc():
             value = pickle.loads(payload)
     except KeyError:
-        return None, []  # a note the kept graph names is gone: link again
+        return None, [], False  # a note the kept graph names is gone: link again
     except Exception as exc:  # a checksummed payload that still fails: treat as corrupt
-        return None, [problem(path.name, 0, "cache-corrupt", f"ignored: cannot unpickle: {exc}")]
+        return (
+            None,
+            [problem(path.name, 0, "cache-corrupt", f"ignored: cannot unpickle: {exc}")],
+            False,
+        )
     finally:
         _loading.clear()
     try:
@@ -149,23 +165,27 @@ def load_kept(
         if not isinstance(old_digests, dict):
             raise TypeError("no file digests")
     except (TypeError, KeyError) as exc:
-        return None, [problem(path.name, 0, "cache-corrupt", f"ignored: wrong shape ({exc})")]
+        return (
+            None,
+            [problem(path.name, 0, "cache-corrupt", f"ignored: wrong shape ({exc})")],
+            False,
+        )
     if old_files != list(files) or old_digests.keys() != digests.keys():
-        return None, []
+        return None, [], False
     if order != [(n.path, n.index) for n in notes]:
-        return None, []
+        return None, [], False
     for rel, digest in digests.items():
         if old_digests[rel] == digest:
             continue
         before = replaced.get(rel)
         if before is None or before.digest != old_digests[rel]:
-            return None, []  # the version the graph was linked from is not at hand
-        if not _same_facts(before.notes, by_file.get(rel, [])):
-            return None, []
+            return None, [], False  # the version the graph was linked from is not at hand
     # As `build_graph` returned it: the cells stage adds the figures again.
     cg.graph.remove_nodes_from(figures)
     for key in figures:
         cg.concepts.pop(key, None)
     del cg.problems[linked:]
     cg._names = None
-    return cg, []
+    if relinked and not relink(cg, notes, relinked):
+        return None, [], False
+    return cg, [], bool(relinked)
