@@ -749,7 +749,11 @@ class Builder:
         keep: list[str] = []
         # Index parts not rendered again keep their files (a part rendered again may have
         # dropped some: a tag no note has any more).
-        state.extra = {part: files for part, files in old.extra.items() if part not in indexes}
+        state.extra = {
+            part: files
+            for part, files in old.extra.items()
+            if part in INDEX_PARTS and part not in indexes
+        }
         state.extra.update(site.index_files)
         for part, files in state.extra.items():
             if part not in indexes:

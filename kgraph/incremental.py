@@ -25,7 +25,7 @@ from kgraph.graph.build import ConceptGraph
 from kgraph.problems import Problem, problem
 from kgraph.vault.note import Note
 
-CACHE_KIND = "pages-v7"  # bump when PageState changes shape
+CACHE_KIND = "pages-v8"  # bump when PageState changes shape
 
 
 @dataclass
@@ -101,10 +101,20 @@ class Signatures:
 def resolver_key(cg: ConceptGraph, notes: Iterable[Note], files: Iterable[str]) -> str:
     """Digest of everything link resolution, concept keys and slugs depend on: every
     file's path, every note's place, title, stem and aliases, every concept's key,
-    kind, title and slug."""
+    kind, title and slug; stubs aside. Links to a note not written yet come and go
+    with edits, and no link resolves to a stub: `signatures` digests again the stubs
+    that came or went and those the edited notes' links reach (the only ones whose
+    title, taken from the first link wanting them, can change). Only a stub whose slug
+    is not its name's own (`(N0)` and `N0` both slugify to `n0`) counts: which of them
+    takes the plain slug moves the other's."""
+    from kgraph.graph.keys import slugify
+
     places = [(n.path, n.index, n.title, n.titled, n.stem, n.aliases) for n in notes]
-    concepts = [(k, c.kind, c.title, c.slug) for k, c in cg.concepts.items()]
-    return _digest([sorted(files), places, concepts])
+    concepts = [(k, c.kind, c.title, c.slug) for k, c in cg.concepts.items() if c.kind != "stub"]
+    moved = [
+        (k, c.slug) for k, c in cg.concepts.items() if c.kind == "stub" and c.slug != slugify(k)
+    ]
+    return _digest([sorted(files), places, concepts, moved])
 
 
 def signatures(
@@ -246,7 +256,8 @@ def pages_to_render(
     """Concept keys whose pages must be rendered (None: all), and which parts of the index
     pages (render.INDEX_PARTS) must be, since they show nothing else of a concept: those
     that show edges when some concept's face changed, the lists when some concept's
-    names or figures changed, the home page when the home note changed.
+    names or figures changed (the tag pages not for a stub's), the home page when the
+    home note changed.
 
     A page shows other concepts' names, and their links only through its local graph.
     So a page whose shown concepts changed their links but not their names is rendered
@@ -267,8 +278,14 @@ def pages_to_render(
     indexes: set[str] = set()
     if dirty_face:
         indexes |= {"graph", "linked"}
-    if dirty_names or old.figures != new.figures:  # (a changed name changes the face too)
-        indexes.add("named")
+    if dirty_names:  # (a changed name changes the face too)
+        indexes.add("listed")
+    # A stub has no tags and no figures: one coming, going or renamed (a link to a note
+    # not written yet) leaves the tag pages alone. A concept gone may have been a note.
+    if old.figures != new.figures or any(
+        k not in cg.concepts or cg.concepts[k].kind != "stub" for k in dirty_names
+    ):
+        indexes.add("tagged")
     if home is not None and (home in dirty_full or home in embedding):
         indexes.add("linked")
     rendered_before = set(old.owners.values())

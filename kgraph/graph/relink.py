@@ -13,9 +13,11 @@ linking a 10,000-note vault again, and the result equals linking again (tests ho
   a source has its in-edges put back in that order (an edge records the path and line of
   its first link, so the note is found without resolving anything again).
 
-It gives up (returns False, the graph untouched) when the edit adds or drops a stub
-concept, when a relinked concept has notes in files the edit did not touch (merged
-duplicates), or when links to figures are involved: those change more than these edges.
+Stub concepts that come or go are added or removed, every stub keeps the place and
+name linking gives it (the first link wanting it decides both), and slugs are assigned
+again when stubs came or went. It gives up (returns False, the graph untouched) when a
+relinked concept has notes in files the edit did not touch (merged duplicates), or when
+links to figures are involved: those change more than these edges.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from kgraph.graph.build import ConceptGraph, _add_link
+from kgraph.graph.build import ConceptGraph, _add_link, _assign_slugs, _node_attrs
 from kgraph.graph.keys import fold
 from kgraph.vault.note import Note
 
@@ -79,15 +81,16 @@ def relink(cg: ConceptGraph, notes: Sequence[Note], files: Collection[str]) -> b
         key = cg.concept_of(note)
         for link in note.links:
             _add_link(scratch, note, key, link, in_file, edges)
-    if len(scratch.concepts) != len(cg.concepts):
-        return False  # a new stub
-    succ, pred = cg.graph._succ, cg.graph._pred
+    graph = cg.graph
+    succ, pred = graph._succ, graph._pred
+    new_stubs = {k: c for k, c in scratch.concepts.items() if k not in cg.concepts}
     gaining = {v for _, v, _ in edges}
-    for key in keys:
-        for v in succ[key]:
-            stays = v in gaining or any(w not in keys for w in pred[v])
-            if cg.concepts[v].kind == "stub" and not stays:
-                return False  # a stub nobody wants any more
+    gone_stubs = {
+        v
+        for key in keys
+        for v in succ[key]
+        if cg.concepts[v].kind == "stub" and v not in gaining and all(w in keys for w in pred[v])
+    }
 
     touched: set[str] = set()
     for key in keys:
@@ -95,10 +98,19 @@ def relink(cg: ConceptGraph, notes: Sequence[Note], files: Collection[str]) -> b
             del pred[v][key]
             touched.add(v)
         succ[key].clear()
+    for v in gone_stubs:  # nobody wants it any more
+        del cg.concepts[v]
+        graph.remove_node(v)
+    touched -= gone_stubs
+    for v, concept in new_stubs.items():  # in its place once its slug is known
+        cg.concepts[v] = concept
+        graph._node[v] = {}
+        succ[v] = graph.adjlist_inner_dict_factory()
+        pred[v] = graph.adjlist_inner_dict_factory()
     for (u, v, rel), attrs in edges.items():
         keydict = succ[u].get(v)
         if keydict is None:
-            keydict = cg.graph.edge_key_dict_factory()
+            keydict = graph.edge_key_dict_factory()
             succ[u][v] = keydict
             pred[v][u] = keydict
             touched.add(v)
@@ -126,8 +138,11 @@ def relink(cg: ConceptGraph, notes: Sequence[Note], files: Collection[str]) -> b
             ordered = [(w, sources[w]) for w in order]
             sources.clear()
             sources.update(ordered)
-    if any(cg.concepts[v].kind == "stub" for v in touched):
-        _order_stubs(cg, notes, in_file, lambda v: min(first(v, w) for w in pred[v]))
+    stubs = {v for v in touched if cg.concepts[v].kind == "stub"}
+    if stubs:
+        _settle_stubs(cg, notes, in_file, lambda v: min(first(v, w) for w in pred[v]), stubs)
+    if new_stubs or gone_stubs:
+        _settle_slugs(cg, set(new_stubs))
 
     cg.problems[:] = [
         p for p in cg.problems if p.file not in files or p.code == "duplicate-concept"
@@ -137,34 +152,60 @@ def relink(cg: ConceptGraph, notes: Sequence[Note], files: Collection[str]) -> b
     return True
 
 
-def _order_stubs(
+def _settle_stubs(
     cg: ConceptGraph,
     notes: Sequence[Note],
     in_file: dict[str, list[Note]],
     first: Callable[[str], int],
+    touched: set[str],
 ) -> None:
-    """Put the stub concepts (after the notes' concepts) in the order linking creates
-    them: by the first note wanting each (`first`), then by that note's links."""
+    """Stub concepts (after the notes' concepts) in the order linking creates them, by
+    the first note wanting each (`first`), then by that note's links; and the `touched`
+    ones named as their first link writes them ([[Foo]] or [[foo]]). The notes that
+    decide are linked again on their own, without any stub, to see what they create."""
     stubs = [k for k, c in cg.concepts.items() if c.kind == "stub"]
     at = {v: first(v) for v in stubs}
     by_note: dict[int, list[str]] = {}
     for v in stubs:
         by_note.setdefault(at[v], []).append(v)
+    base = {k: c for k, c in cg.concepts.items() if c.kind != "stub"}
     within: dict[str, int] = {}
-    for position, wanted in by_note.items():
-        if len(wanted) > 1:
-            # Several stubs first wanted by one note: replay its links for their order.
-            note = notes[position]
-            key = cg.concept_of(note)
-            scratch = ConceptGraph(
-                graph=cg.graph, concepts=dict(cg.concepts), resolver=cg.resolver, problems=[]
-            )
-            edges: dict[tuple[str, str, str], dict[str, Any]] = {}
-            for link in note.links:
-                _add_link(scratch, note, key, link, in_file, edges)
-            seen = list(dict.fromkeys(v for _, v, _ in edges))
-            within.update((v, seen.index(v)) for v in wanted)
+    for position in sorted(
+        {at[v] for v in touched} | {p for p, w in by_note.items() if len(w) > 1}
+    ):
+        note = notes[position]
+        scratch = ConceptGraph(
+            graph=cg.graph, concepts=dict(base), resolver=cg.resolver, problems=[]
+        )
+        for link in note.links:
+            _add_link(scratch, note, cg.concept_of(note), link, in_file, {})
+        made = [k for k in scratch.concepts if k not in base]
+        for v in by_note[position]:
+            within[v] = made.index(v) if v in made else len(made)
+            title = scratch.concepts[v].title if v in made else cg.concepts[v].title
+            if v in touched and cg.concepts[v].title != title:
+                cg.concepts[v].title = title
+                cg.graph._node[v]["title"] = title
     order = sorted(stubs, key=lambda v: (at[v], within.get(v, 0)))
     if order != stubs:
         moved = [(v, cg.concepts.pop(v)) for v in order]
         cg.concepts.update(moved)
+
+
+def _settle_slugs(cg: ConceptGraph, new: set[str]) -> None:
+    """Slugs assigned again over every concept (a stub that came or went can move a
+    colliding name's `-2`), the new stubs' node data, and the nodes in key order, as
+    `build_graph` adds them."""
+    graph = cg.graph
+    before = {k: c.slug for k, c in cg.concepts.items()}
+    _assign_slugs(cg.concepts)
+    for key, concept in cg.concepts.items():
+        if key in new:
+            graph._node[key].update(_node_attrs(concept))
+        elif concept.slug != before[key]:
+            graph._node[key]["slug"] = concept.slug
+    if new:
+        for found in (graph._node, graph._succ, graph._pred):
+            ordered = sorted(found.items())
+            found.clear()
+            found.update(ordered)

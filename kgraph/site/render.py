@@ -34,10 +34,11 @@ TOC_MIN_HEADINGS = 4
 FIGURE_TITLE_MAX = 60
 HOME_KEYS = ("index", "home")
 # The index pages, in parts a build renders again separately: "linked" (home, with its
-# hubs, and the wanted page) and "graph" (the global graph) show edges; "named" (A-Z,
-# tags, figures) shows only names, tags, dates and figures; "static" (search, 404, the
-# shared CSS and scripts) shows nothing of the vault.
-INDEX_PARTS = frozenset({"graph", "linked", "named", "static"})
+# hubs, and the wanted page) and "graph" (the global graph) show edges; "listed" (A-Z,
+# every concept, stubs too) and "tagged" (tags and figures: no stub has either) show
+# only names, tags, dates and figures; "static" (search, 404, the shared CSS and
+# scripts) shows nothing of the vault.
+INDEX_PARTS = frozenset({"graph", "linked", "listed", "tagged", "static"})
 _LABELS = {
     "links_to": "Links to",
     "embeds": "Embeds",
@@ -582,8 +583,9 @@ def render_site(
             ctx.new_page("index.html")
             emit(site.home_page())
             emit(site.wanted_page())
-        elif part == "named":
+        elif part == "listed":
             emit(site.all_page())
+        elif part == "tagged":
             for tag_page in site.tag_pages():
                 emit(tag_page)
             emit(site.figures_page())

@@ -350,12 +350,18 @@ def test_index_pages_are_rendered_again_only_in_the_parts_an_edit_touches(
     assert "all_page" in edit("F.md", "tags: [latin]\n", "")
     assert not (out / "tags" / "latin" / "index.html").exists()
     clean_build_equals(vault, out)
-    # A link to a note that does not exist: a new stub, listed by A-Z and wanted.
-    assert edit("E.md", "ends the chain.", "ends the chain, unlike [[Psi]].") >= {
+    # A link to a note that does not exist: a new stub, listed by A-Z and wanted, but
+    # in no tag page (a stub has no tags).
+    assert edit("E.md", "ends the chain.", "ends the chain, unlike [[Psi]].") == {
         "all_page",
+        "home_page",
         "wanted_page",
         "graph_page",
     }
+    clean_build_equals(vault, out)
+    # The link goes: so does the stub.
+    assert edit("E.md", ", unlike [[Psi]].", ".") >= {"all_page", "wanted_page"}
+    assert not (out / "psi" / "index.html").exists()
     clean_build_equals(vault, out)
 
 
@@ -409,7 +415,7 @@ def test_a_hubs_new_link_renders_only_the_pages_whose_picture_changes(
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["Hub", "N03", "N17", "N39", "Zeta"]), st.integers(0, 41)),
+        st.tuples(st.sampled_from(["Hub", "N03", "N17", "N39", "Zeta"]), st.integers(0, 44)),
         min_size=1,
         max_size=3,
     )
@@ -418,7 +424,8 @@ def test_incremental_link_edits_equal_a_clean_build(edits: list[tuple[str, int]]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         vault = _hub_vault(root)
-        names = [f"N{i:02d}" for i in range(40)] + ["Hub", "Zeta"]
+        # Notes, and stubs: one written two ways, one taking note N03's plain slug.
+        names = [f"N{i:02d}" for i in range(40)] + ["Hub", "Zeta", "Wish", "wish", "(N03)"]
         out = root / "site"
         build(vault, out)
         for source, target in edits:

@@ -12,6 +12,7 @@ import pytest
 
 import kgraph.build
 import kgraph.graph.kept
+import kgraph.incremental
 from kgraph.build import Builder
 from kgraph.cache import write_encoded
 from kgraph.config import load_config
@@ -69,15 +70,17 @@ def test_a_prose_edit_takes_the_kept_graph(tmp_path: Path, links: list[int]) -> 
         ("B.md", "Beta leads to", "Beta, a letter, leads to", False),  # a link's sentence
         ("B.md", "title: Beta", "title: Beta prime", True),  # a title others show
         ("E.md", "Epsilon ends", "# Ending\n\nEpsilon ends", True),  # a heading
-        ("C.md", "[[Omega]]", "[[Phi]]", True),  # a stub no longer wanted
-        ("C.md", "[[Omega]]", "[[Omega]] and [[Psi]]", True),  # a new stub
+        ("C.md", "[[Omega]]", "[[Phi]]", False),  # a stub no longer wanted
+        ("C.md", "[[Omega]]", "[[Omega]] and [[Psi]]", False),  # a new stub
+        ("C.md", "[[Omega]]", "[[Omega]] and [[(Phi)]]", False),  # a stub taking Phi's slug
     ],
 )
 def test_edits_the_graph_depends_on_relink_or_link_again(
     tmp_path: Path, links: list[int], rel: str, old: str, new: str, linked_again: bool
 ) -> None:
-    """Edits of a file's links alone are linked again in the kept graph (`relink`);
-    edits of what other notes' links resolve to, or of the stubs, link everything."""
+    """Edits of a file's links alone, stubs coming and going included, are linked again
+    in the kept graph (`relink`); edits of what other notes' links resolve to link
+    everything."""
     vault = make_vault(tmp_path)
     out = tmp_path / "site"
     build(vault, out)
@@ -234,4 +237,33 @@ def test_a_file_without_notes_edited_keeps_the_graph(tmp_path: Path, links: list
     build(vault, out)
     (vault / "blob.md").write_bytes(b"\x00\x01\x03other binary")
     build(vault, out)
+    clean_build_equals(vault, out)
+
+
+def test_a_new_stub_is_relinked_and_digests_only_what_it_touches(
+    tmp_path: Path, links: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link to a note not written yet (the usual way a new idea starts) neither links
+    the vault again nor digests every concept again."""
+    files = {f"N{i:02d}.md": f"Note {i} links [[N{(i + 1) % 40:02d}]].\n" for i in range(40)}
+    vault = make_vault(tmp_path, files)
+    out = tmp_path / "site"
+    build(vault, out)
+    digested: list[str] = []
+    real = kgraph.incremental.concept_signature
+
+    def counting(cg: Any, key: str, *args: Any) -> Any:
+        digested.append(key)
+        return real(cg, key, *args)
+
+    monkeypatch.setattr(kgraph.incremental, "concept_signature", counting)
+    _edit(vault, "N05.md", "links [[N06]]", "links [[N06]] and [[A new idea]]")
+    report = build(vault, out)
+    assert links == [1]  # relinked in the kept graph
+    assert set(digested) == {"n05", "n06", "a new idea"}  # not the other 38
+    # Its page, the two ends', a few neighbours' and the index pages: not all 48.
+    assert report["stubs"] == 1 and report["pages"]["rendered"] < 20
+    assert "a-new-idea/index.html" in {
+        p.relative_to(out).as_posix() for p in out.rglob("index.html")
+    }
     clean_build_equals(vault, out)

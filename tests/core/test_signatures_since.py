@@ -34,7 +34,9 @@ def _vault(root: Path) -> None:
 
 
 EDITS = st.tuples(
-    st.sampled_from(["prose", "link", "unlink", "missing", "title", "new", "context"]),
+    st.sampled_from(
+        ["prose", "link", "unlink", "missing", "unwish", "title", "new", "context", "shadow"]
+    ),
     st.sampled_from(NAMES),
     # Link targets whose concept key is not their name: a stem with a title, a path.
     st.sampled_from([*NAMES, "Pair", "sub/Beta"]),
@@ -50,8 +52,12 @@ def _edit(root: Path, kind: str, name: str, other: str, step: int) -> None:
         text += f"\nNow also [[{other}]] here.\n"
     elif kind == "unlink":
         text = text.replace(f"[[{other}]]", other)
-    elif kind == "missing":
-        text += f"\nA wish: [[Nowhere {step % 3}]].\n"
+    elif kind == "missing":  # a stub, written either way: the first link names it
+        text += f"\nA wish: [[{'Nowhere' if step % 2 else 'nowhere'} {step % 3}]].\n"
+    elif kind == "unwish":
+        text = "\n".join(line for line in text.split("\n") if not line.startswith("A wish"))
+    elif kind == "shadow":  # a stub whose key sorts first takes the note's plain slug
+        text += f"\nA shadow: [[({other})]].\n"
     elif kind == "title":
         text = text.replace("---\ntags", f"---\ntitle: {name} {step}\ntags", 1)
     elif kind == "context":
@@ -94,6 +100,8 @@ def test_signatures_since_the_last_build_equal_a_full_computation(
                 assert quick == full, (kind, name, other)
                 shortcuts += 1
             last, last_key = full, key
-        # Prose and link edits keep resolution as it was: the shortcut was taken.
-        if all(kind in ("prose", "link", "unlink", "context") for kind, _, _ in edits):
+        # Prose and link edits keep resolution as it was, stubs coming and going
+        # included: the shortcut was taken.
+        quick_kinds = ("prose", "link", "unlink", "context", "missing", "unwish")
+        if all(kind in quick_kinds for kind, _, _ in edits):
             assert shortcuts == len(edits)

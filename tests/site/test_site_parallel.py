@@ -87,7 +87,12 @@ def test_index_pages_in_a_worker_beside_a_few_pages(tmp_path: Path) -> None:
     assert two.problems == one.problems
     assert two.index_files == one.index_files and set(one.index_files) == INDEX_PARTS
     # Some parts only: each in its own worker, the same files as in one process.
-    for parts in (frozenset({"graph", "linked"}), frozenset({"named"}), frozenset({"graph"})):
+    for parts in (
+        frozenset({"graph", "linked"}),
+        frozenset({"listed", "tagged"}),
+        frozenset({"tagged"}),
+        frozenset({"graph"}),
+    ):
         one = render_site(cg, config, cells={}, only=few, index_parts=parts)
         two = render_parallel(
             cg,
