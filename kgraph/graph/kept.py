@@ -41,19 +41,7 @@ def kept_file(cache_dir: Path, vault: Path) -> Path:
 
 def graph_facts(note: Note) -> tuple[Any, ...]:
     """Everything linking reads from a note (`build_graph`, the resolver, the keys)."""
-    return (
-        note.path,
-        note.index,
-        note.line,
-        note.title,
-        note.titled,
-        note.aliases,
-        note.tags,
-        note.date,
-        note.links,
-        note.headings,
-        note.block_ids,
-    )
+    return (*name_facts(note), note.links)
 
 
 def _same_facts(before: Sequence[Note], now: Sequence[Note]) -> bool:

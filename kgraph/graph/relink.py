@@ -26,7 +26,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from kgraph.graph.build import ConceptGraph, _add_link, _assign_slugs, _node_attrs
+from kgraph.graph.build import (
+    ConceptGraph,
+    _add_link,
+    _assign_slugs,
+    _bulk_edges,
+    _node_attrs,
+)
 from kgraph.graph.keys import fold
 from kgraph.vault.note import Note
 
@@ -107,14 +113,8 @@ def relink(cg: ConceptGraph, notes: Sequence[Note], files: Collection[str]) -> b
         graph._node[v] = {}
         succ[v] = graph.adjlist_inner_dict_factory()
         pred[v] = graph.adjlist_inner_dict_factory()
-    for (u, v, rel), attrs in edges.items():
-        keydict = succ[u].get(v)
-        if keydict is None:
-            keydict = graph.edge_key_dict_factory()
-            succ[u][v] = keydict
-            pred[v][u] = keydict
-            touched.add(v)
-        keydict[rel] = attrs
+    _bulk_edges(graph, edges)  # every relinked concept's out-edges were taken out
+    touched |= gaining
 
     def first_note(path: str, line: int) -> int:
         found = starts[path]
