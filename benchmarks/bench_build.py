@@ -7,7 +7,7 @@ Each measurement runs in a fresh process, one after another:
 - cold build: empty output and cache
 - no-op rebuild: nothing changed
 - one-note edit rebuild: one note's prose edited (through the CLI), then a link added
-  to that note
+  to that note, then a link to a note that does not exist yet (a new stub)
 - serve: from saving a note to the reload event on the SSE stream, and to the new page,
   for an edit of prose and for an edit that adds a link
 - warm `kgraph query neighbors`
@@ -235,6 +235,10 @@ def main() -> None:
         target = next(title_of(i) for i in range(n - 1, 0, -1) if title_of(i) not in text)
         note.write_text(text + f"\nIt also bears on [[{target}]].\n")
         link_edit = run(build_cmd(vault, work / "site", args.jobs), env)
+        # Then a link to a note not written yet: a new stub, with a page of its own, in
+        # A-Z and on the wanted page.
+        note.write_text(note.read_text() + "\nIt raises [[A question nobody wrote up]].\n")
+        stub_edit = run(build_cmd(vault, work / "site", args.jobs), env)
         query = min(
             run(
                 [
@@ -263,6 +267,8 @@ def main() -> None:
             "edit_share": round(edit / cold, 3),
             "link_edit_s": round(link_edit, 2),
             "link_edit_share": round(link_edit / cold, 3),
+            "stub_edit_s": round(stub_edit, 2),
+            "stub_edit_share": round(stub_edit / cold, 3),
             "serve_reload_ms": [round(x * 1000) for x in latency],
             "serve_link_reload_ms": [round(x * 1000) for x in link_latency],
             "query_s": round(query, 2),
