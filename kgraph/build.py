@@ -277,7 +277,6 @@ class Builder:
         self.indexer: SearchIndexer | None = None
         self._snapshot_due: ConceptGraph | None = None
         self._cell_problems: list[Problem] = []
-        self._search_dirty: set[int] = set()  # search shards whose sources changed
         self._indexing: IndexRun | None = None  # the command line's, once sources are written
         self.graph_kept = False  # the last build took the graph the one before it linked
         self._renderer: Any = None  # the last full render's SiteRenderer
@@ -735,7 +734,6 @@ class Builder:
             indexed.append(indexed[0] | late)
             if self.indexer is None:
                 self._indexing = IndexRun(self.search_dir, config.out, indexed[-1])
-        self._search_dirty = indexed[-1]
         sigs = found[0]
         state = PageState(
             global_key=new_global,
@@ -745,6 +743,7 @@ class Builder:
             names=sigs.names,
             resolver_key=links,
             digests=digests,
+            stubs=frozenset(k for k, c in cg.concepts.items() if c.kind == "stub"),
         )
         keep: list[str] = []
         # Index parts not rendered again keep their files (a part rendered again may have

@@ -46,6 +46,7 @@ class PageState:
     problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
     resolver_key: str = ""  # what every link's resolution depended on (`resolver_key`)
     digests: dict[str, str] = field(default_factory=dict)  # note file -> digest it saw
+    stubs: frozenset[str] = frozenset()  # the stub concepts (none known: none assumed)
 
 
 def _digest(parts: list[Any]) -> str:
@@ -281,9 +282,12 @@ def pages_to_render(
     if dirty_names:  # (a changed name changes the face too)
         indexes.add("listed")
     # A stub has no tags and no figures: one coming, going or renamed (a link to a note
-    # not written yet) leaves the tag pages alone. A concept gone may have been a note.
+    # not written yet) leaves the tag pages alone; a note turned stub (deleted, still
+    # wanted) or a stub turned note does not.
     if old.figures != new.figures or any(
-        k not in cg.concepts or cg.concepts[k].kind != "stub" for k in dirty_names
+        not (k in old.stubs or k not in old.full)
+        or (k in cg.concepts and cg.concepts[k].kind != "stub")
+        for k in dirty_names
     ):
         indexes.add("tagged")
     if home is not None and (home in dirty_full or home in embedding):

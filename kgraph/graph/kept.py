@@ -9,9 +9,9 @@ the digest of every note file it was linked from. The next build takes it
 only when every file whose digest changed still has the same graph facts as the version
 the graph was linked from (that version is in the parse cache), or differs from it only
 in its links (those files are linked again in the kept graph: `relink`), and the vault
-holds the same files and notes in the same order. Notes are kept as (path, index) and the new Note
-objects are put in their place on loading: nothing else in the graph depends on their
-text. Tests hold the result equal to linking again.
+holds the same files and notes in the same order. Notes are kept as (path, index) and
+the new Note objects are put in their place on loading: nothing else in the graph
+depends on their text. Tests hold the result equal to linking again.
 """
 
 from __future__ import annotations

@@ -132,6 +132,25 @@ def test_delete_turns_links_into_stub_links(tmp_path: Path) -> None:
     clean_build_equals(vault, out)
 
 
+def test_a_tagged_note_deleted_but_still_wanted_leaves_its_tag_pages(tmp_path: Path) -> None:
+    """Its concept becomes a stub: the tag pages are rendered again (they are not for a
+    stub that came, went or was renamed, but this one was a note)."""
+    files = {
+        "A.md": "---\ntags: [solo, shared]\n---\nAlpha.\n",
+        "B.md": "---\ntags: [shared]\n---\nBeta links [[A]].\n",
+        "C.md": "---\ntags: [shared]\n---\nGamma.\n",
+    }
+    vault = make_vault(tmp_path, files)
+    out = tmp_path / "site"
+    build(vault, out)
+    assert (out / "tags" / "solo" / "index.html").is_file()
+    (vault / "A.md").unlink()
+    build(vault, out)
+    assert not (out / "tags" / "solo").exists()
+    assert 'href="../../a/' not in (out / "tags" / "shared" / "index.html").read_text()
+    clean_build_equals(vault, out)
+
+
 def test_adding_a_note_resolves_its_stub(tmp_path: Path) -> None:
     vault = make_vault(tmp_path)
     out = tmp_path / "site"
