@@ -278,7 +278,7 @@ class Builder:
         self._snapshot_due: ConceptGraph | None = None
         self._cell_problems: list[Problem] = []
         self._indexing: IndexRun | None = None  # the command line's, once sources are written
-        self.graph_kept = False  # the last build took the graph the one before it linked
+        self.graph_kept = False  # the last build took the last graph with the same edges
         self._renderer: Any = None  # the last full render's SiteRenderer
         self._last: Any = None  # the last full build, for fast edits (kgraph.hot)
         self.fast_edits = False  # keep the last build in memory and apply edits to it
@@ -416,12 +416,13 @@ class Builder:
                 from kgraph.graph.kept import kept_file, load_kept
 
                 where = kept_file(config.cache_dir, config.vault)
-                cg, problems, relinked = load_kept(
+                cg, problems, new_edges = load_kept(
                     where, data.notes, data.files, digests, data.replaced
                 )
                 result.problems.extend(problems)
-                # A relinked graph has new links: the global graph is started early.
-                self.graph_kept = cg is not None and not relinked
+                # Relinked with other edges: the global graph is started early (not when
+                # only a link's line or sentence changed, as prose written above it does).
+                self.graph_kept = cg is not None and not new_edges
             if cg is None:
                 cg = build_graph(data.notes, data.files)
             keep_for_good()

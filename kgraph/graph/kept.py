@@ -105,7 +105,8 @@ def load_kept(
 ) -> tuple[ConceptGraph | None, list[Problem], bool]:
     """The kept graph with `notes` in it, if linking these notes gives that graph; else
     None (with a `cache-corrupt` warning if the file could not be trusted). Files whose
-    links alone changed are linked again in it (`relink`); the flag says whether any was.
+    links alone changed are linked again in it (`relink`); the flag says whether that
+    changed its edges (more than a link's line or sentence).
 
     `digests` names each note file's digest now; `replaced` holds the parse cache's
     previous version of each file read again (`VaultData.replaced`)."""
@@ -174,6 +175,9 @@ def load_kept(
         cg.concepts.pop(key, None)
     del cg.problems[linked:]
     cg._names = None
-    if relinked and not relink(cg, notes, relinked):
+    if not relinked:
+        return cg, [], False
+    done = relink(cg, notes, relinked)
+    if done is None:
         return None, [], False
-    return cg, [], bool(relinked)
+    return cg, [], done.edges_changed

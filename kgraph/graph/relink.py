@@ -15,7 +15,7 @@ linking a 10,000-note vault again, and the result equals linking again (tests ho
 
 Stub concepts that come or go are added or removed, every stub keeps the place and
 name linking gives it (the first link wanting it decides both), and slugs are assigned
-again when stubs came or went. It gives up (returns False, the graph untouched) when a
+again when stubs came or went. It gives up (returns None, the graph untouched) when a
 relinked concept has notes in files the edit did not touch (merged duplicates), or when
 links to figures are involved: those change more than these edges.
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from kgraph.graph.build import (
@@ -39,7 +40,9 @@ from kgraph.vault.note import Note
 
 def name_facts(note: Note) -> tuple[Any, ...]:
     """What linking reads from a note besides its own links (`kept.graph_facts` without
-    them): other notes' links resolve and check anchors against these."""
+    them): other notes' links resolve and check anchors against these. Headings count by
+    their text (anchors are checked against it), not their line: prose written above
+    a heading moves it without changing the graph."""
     return (
         note.path,
         note.index,
@@ -49,7 +52,7 @@ def name_facts(note: Note) -> tuple[Any, ...]:
         note.aliases,
         note.tags,
         note.date,
-        note.headings,
+        tuple(h.text for h in note.headings),
         note.block_ids,
     )
 
@@ -61,9 +64,17 @@ def links_to_figures(notes: Sequence[Note]) -> bool:
     )
 
 
-def relink(cg: ConceptGraph, notes: Sequence[Note], files: Collection[str]) -> bool:
+@dataclass(frozen=True)
+class Relinked:
+    """What `relink` did: `edges_changed` when an edge or a stub came or went (not just
+    a link's line or sentence: then the global graph, for one, is as it was)."""
+
+    edges_changed: bool
+
+
+def relink(cg: ConceptGraph, notes: Sequence[Note], files: Collection[str]) -> Relinked | None:
     """Link the notes of `files` again in `cg`, whose other notes are linked as `notes`
-    are; False (and `cg` untouched) when that needs linking everything again."""
+    are; None (and `cg` untouched) when that needs linking everything again."""
     keys: set[str] = set()
     in_file: dict[str, list[Note]] = {}
     starts: dict[str, list[tuple[int, int]]] = {}  # path -> (first line, vault position)
@@ -74,9 +85,9 @@ def relink(cg: ConceptGraph, notes: Sequence[Note], files: Collection[str]) -> b
             keys.add(cg.concept_of(note))
     edited = [n for n in notes if n.path in files]
     if any(cg.concept_of(n) in keys for n in notes if n.path not in files):
-        return False  # a concept merged from several files: its edges span them
+        return None  # a concept merged from several files: its edges span them
     if links_to_figures(edited) or any(ref.source in keys for ref in cg.figure_refs):
-        return False
+        return None
 
     # The edited notes' edges and problems, as `build_graph` makes them.
     scratch = ConceptGraph(
@@ -98,6 +109,8 @@ def relink(cg: ConceptGraph, notes: Sequence[Note], files: Collection[str]) -> b
         if cg.concepts[v].kind == "stub" and v not in gaining and all(w in keys for w in pred[v])
     }
 
+    before = {(key, v, rel) for key in keys for v, keydict in succ[key].items() for rel in keydict}
+    changed = bool(new_stubs or gone_stubs) or before != edges.keys()
     touched: set[str] = set()
     for key in keys:
         for v in succ[key]:
@@ -149,7 +162,7 @@ def relink(cg: ConceptGraph, notes: Sequence[Note], files: Collection[str]) -> b
     ]
     cg.problems.extend(scratch.problems)
     cg._names = None
-    return True
+    return Relinked(edges_changed=changed)
 
 
 def _settle_stubs(

@@ -504,6 +504,13 @@ def test_the_global_graph_is_rendered_early_when_linking_anew(
     build_two()
     assert calls[0] == "__init__" and "result" not in calls and "cancel" in calls
     assert calls.count("index") == 1
+    clean_build_equals(vault, out)
+    # Prose written above a link moves it a line down: relinked, the same edges, so the
+    # global graph is not started at all.
+    calls.clear()
+    note.write_text("A line written first.\n" + note.read_text())
+    build_two()
+    assert calls == ["index"]
     assert (out / "graph" / "graph-data.js").stat().st_mtime_ns == graph_data
     clean_build_equals(vault, out)
 

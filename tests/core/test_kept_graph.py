@@ -267,3 +267,19 @@ def test_a_new_stub_is_relinked_and_digests_only_what_it_touches(
         p.relative_to(out).as_posix() for p in out.rglob("index.html")
     }
     clean_build_equals(vault, out)
+
+
+def test_prose_above_a_heading_keeps_the_graph(tmp_path: Path, links: list[int]) -> None:
+    """A heading moved down by new prose is the same anchor: nothing links again."""
+    files = {
+        "A.md": "---\ntitle: Alpha\n---\n# Part one\n\nAlpha text.\n",
+        "B.md": "Beta points at [[Alpha#Part one]].\n",
+    }
+    vault = make_vault(tmp_path, files)
+    out = tmp_path / "site"
+    build(vault, out)
+    _edit(vault, "A.md", "# Part one", "A new first paragraph.\n\n# Part one")
+    report = build(vault, out)
+    assert links == [1]
+    assert not any(w["code"] == "missing-anchor" for w in report["warnings"])
+    clean_build_equals(vault, out)

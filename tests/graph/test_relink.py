@@ -100,6 +100,21 @@ def test_a_hub_gaining_a_source_keeps_its_sources_in_linking_order() -> None:
     assert shape(kept) == shape(build_graph(notes, sorted(new)))
 
 
+def test_relinking_says_whether_the_edges_changed() -> None:
+    old = {f"N{i}.md": _text(i, ["N7"]) for i in range(len(NAMES))}
+    kept = build_graph(_notes(old), sorted(old))
+    moved = {**old, "N4.md": _text(4, ["N7"]).replace("Text.", "Text.\n\nMore text.")}
+    done = relink(kept, _notes(moved), {"N4.md"})
+    assert done is not None and not done.edges_changed  # the link only moved a line
+    assert shape(kept) == shape(build_graph(_notes(moved), sorted(moved)))
+    linked = {**moved, "N4.md": _text(4, ["N7", "N1"])}
+    done = relink(kept, _notes(linked), {"N4.md"})
+    assert done is not None and done.edges_changed
+    wanting = {**linked, "N4.md": _text(4, ["N7", "N1", "Missing one"])}
+    done = relink(kept, _notes(wanting), {"N4.md"})
+    assert done is not None and done.edges_changed  # a new stub
+
+
 def test_merged_duplicates_and_figure_links_are_refused() -> None:
     old = {
         "A.md": "---\ntitle: Same\n---\nSee [[B]].\n",
@@ -109,7 +124,7 @@ def test_merged_duplicates_and_figure_links_are_refused() -> None:
     kept = build_graph(_notes(old), sorted(old))
     new = {**old, "A.md": "---\ntitle: Same\n---\nSee [[B]] and [[C]].\n"}
     before = shape(kept)
-    assert not relink(kept, _notes(new), {"A.md"})  # the concept spans two files
+    assert relink(kept, _notes(new), {"A.md"}) is None  # the concept spans two files
     figure = {**old, "B.md": "B links [[A#fig-trace]].\n"}
-    assert not relink(kept, _notes(figure), {"B.md"})
+    assert relink(kept, _notes(figure), {"B.md"}) is None
     assert shape(kept) == before
