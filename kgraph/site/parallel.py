@@ -36,10 +36,15 @@ def _render_chunk(keys: frozenset[str]) -> SiteOutput:
     return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
 
 
-def _render_indexes(parts: frozenset[str]) -> SiteOutput:
-    assert _shared is not None
-    cg, config, cells, renderer, _ = _shared
-    out = render_site(
+def _indexes(
+    cg: Any,
+    config: Config,
+    cells: Mapping[str, Sequence[Any]] | None,
+    renderer: SiteRenderer | None,
+    parts: frozenset[str],
+) -> SiteOutput:
+    """The index pages of `parts` only."""
+    return render_site(
         cg,
         config,
         cells=cells,
@@ -48,6 +53,12 @@ def _render_indexes(parts: frozenset[str]) -> SiteOutput:
         renderer=renderer,
         index_parts=parts,
     )
+
+
+def _render_indexes(parts: frozenset[str]) -> SiteOutput:
+    assert _shared is not None
+    cg, config, cells, renderer, _ = _shared
+    out = _indexes(cg, config, cells, renderer, parts)
     return replace(out, files=PackedFiles(PackedFiles.pack(out.files)))
 
 
@@ -182,15 +193,7 @@ def render_parallel(
             on_pages_done()
         got = early.result()
         if got is None:  # its process failed: render those parts here
-            got = render_site(
-                cg,
-                config,
-                cells=cells,
-                only=frozenset(),
-                index_pages=True,
-                renderer=renderer,
-                index_parts=index_parts & early.parts,
-            )
+            got = _indexes(cg, config, cells, renderer, index_parts & early.parts)
         if on_files is not None:
             on_files(got.files)
         return merge([rest, got], stage)
