@@ -10,10 +10,15 @@ Big sites are split into shards by a hash of the page path, so an edit re-indexe
 the shards it touched and the others are carried over from the previous index:
 
 - shard count: 1 up to `PAGES_PER_SHARD` pages, then doubled until every shard holds at
-  most that many, capped at `MAX_SHARDS` (10,000 pages: 16 shards of about 625). Powers
+  most that many, capped at `MAX_SHARDS` (10,000 pages: 32 shards of about 330). Powers
   of two keep the layout unchanged while a vault grows moderately. Measured at 10,000
-  pages: one bundle takes ~20 s; 16 shards index as fast cold, one shard re-indexes in
-  ~2 s, and the search page answers as fast as from one bundle (32 were slower to use).
+  pages: one bundle takes ~20 s; shards index as fast cold, and pagefind's time grows
+  with the pages it reads (1.1 s for 650, 0.55 s for 330), so an edit waits for one
+  small shard. The search page merges the bundles in parallel as it opens
+  (`assets/search.js`); in headless chromium on 2 cores, from typing the first query
+  to its results: 1.1 s with 16 bundles merged by pagefind's UI, 0.85 s with 32 merged
+  in parallel (0.85 s with 16, 1.2 s with 64). Someone who types the moment the page
+  opens waits 2.15 s instead of 1.9 s.
 - sources: one shard keeps today's layout (`source_dir/<site path>`); several live in
   `source_dir/_shard-KK/<site path>` (slugs never hold `_`, so no page can collide).
   `source_dir/_shards.json` records the shard count and a hash of every source file.
@@ -42,7 +47,7 @@ from pathlib import Path
 
 from kgraph.problems import Problem, problem
 
-PAGES_PER_SHARD = 1000
+PAGES_PER_SHARD = 500
 MAX_SHARDS = 32
 STATE = "_shards.json"  # in the source folder
 MANIFEST = "kgraph-shards.json"  # in the pagefind folder, read by search.js

@@ -63,9 +63,9 @@ def test_shard_of_spreads_pages() -> None:
 
 
 def test_shard_count_rule() -> None:
-    assert shard_count(0) == shard_count(1000) == 1
-    assert shard_count(1001) == 2
-    assert shard_count(10_000) == 16
+    assert shard_count(0) == shard_count(500) == 1
+    assert shard_count(501) == 2
+    assert shard_count(10_000) == 32
     assert shard_count(10**6) == search.MAX_SHARDS
     assert shard_count(9, per_shard=3) == 4
     for pages in range(1, 3000, 37):
@@ -269,17 +269,21 @@ def sharded_site(
     return out, edited, other
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
-def test_search_page_merges_every_shard(sharded_site: tuple[Path, str, str]) -> None:
+def _search(
+    out: Path, words: tuple[str, ...]
+) -> tuple[dict[str, str], list[str], list[str], list[str]]:
+    """Search the site's search page for each word in chromium: the first result's link
+    of each, the page's errors (script errors and failed requests), every URL loaded,
+    and the URLs loaded by the time the page, opened without a query, shows its box."""
     from playwright.sync_api import sync_playwright
 
-    out, edited, other = sharded_site
     handler = functools.partial(_Quiet, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     root = f"http://127.0.0.1:{server.server_address[1]}"
     errors: list[str] = []
+    loaded: list[str] = []
+    found: dict[str, str] = {}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(
@@ -289,10 +293,11 @@ def test_search_page_merges_every_shard(sharded_site: tuple[Path, str, str]) -> 
             tab.set_default_timeout(10_000)
             tab.on("pageerror", lambda e: errors.append(str(e)))
             tab.on("response", lambda r: errors.append(r.url) if r.status >= 400 else None)
-            loaded: list[str] = []
             tab.context.on("request", lambda r: loaded.append(r.url))
-            found = {}
-            for word in ("zyzzogeton", "quokkalike"):
+            tab.goto(f"{root}/search/index.html")
+            tab.locator(".pagefind-ui__search-input").wait_for()
+            opened = list(loaded)
+            for word in words:
                 tab.goto(f"{root}/search/index.html?q={word}")
                 link = tab.locator(".pagefind-ui__result-link").first
                 link.wait_for()
@@ -301,12 +306,28 @@ def test_search_page_merges_every_shard(sharded_site: tuple[Path, str, str]) -> 
     finally:
         server.shutdown()
         server.server_close()
+    return found, errors, loaded, opened
+
+
+def _page_of(href: str, rel: str) -> bool:
+    return href.rstrip("/").endswith(rel.removesuffix("index.html").rstrip("/"))
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_search_page_merges_every_shard(sharded_site: tuple[Path, str, str]) -> None:
+    out, edited, other = sharded_site
+    found, errors, loaded, opened = _search(out, ("zyzzogeton", "quokkalike"))
     assert errors == []
-    assert found["zyzzogeton"].rstrip("/").endswith(edited.removesuffix("index.html").rstrip("/"))
-    assert found["quokkalike"].rstrip("/").endswith(other.removesuffix("index.html").rstrip("/"))
+    assert _page_of(found["zyzzogeton"], edited)
+    assert _page_of(found["quokkalike"], other)
     manifest = json.loads((out / "pagefind" / search.MANIFEST).read_text())
     used = {url.split("/pagefind/")[1][:3] for url in loaded if "/pagefind/" in url}
     assert set(manifest["bundles"]) <= used  # every shard's bundle was searched
+    # Merged as the page opens, not on the first search (pagefind's UI merges them one
+    # after another then).
+    entries = {url.split("/pagefind/")[1].split("?")[0] for url in opened if "/pagefind/" in url}
+    assert {f"{name}pagefind-entry.json" for name in manifest["bundles"]} <= entries
 
 
 ARTICLE_PIECES = st.sampled_from(
