@@ -31,6 +31,7 @@ class Neighbourhoods:
     def __init__(self, graph: nx.MultiDiGraph, keep: Iterable[str]) -> None:
         self.keep = set(keep)
         self._succ = graph._succ
+        self._keep_all = self.keep.issuperset(graph._succ)
         self._pred = graph._pred
         self._memo: dict[
             str, tuple[list[str], list[tuple[str, str]], list[tuple[str, str, str]]]
@@ -45,11 +46,17 @@ class Neighbourhoods:
         """Kept nodes joined to `node` by an edge either way (no self-loops)."""
         found = self._adj.get(node)
         if found is None:
-            found = set()
-            if node in self.keep and node in self._succ:
-                keep = self.keep
-                found.update(v for v in self._succ[node] if v != node and v in keep)
-                found.update(u for u in self._pred[node] if u != node and u in keep)
+            succ = self._succ.get(node)
+            if succ is None or node not in self.keep:
+                found = set()
+            else:
+                # Set operations on the adjacency dicts' keys: no Python step per
+                # neighbour (deciding the pages a hub's new link changes takes the
+                # neighbours of thousands of pages).
+                found = succ.keys() | self._pred[node].keys()
+                found.discard(node)
+                if not self._keep_all:
+                    found &= self.keep
             self._adj[node] = found
         return found
 
@@ -96,6 +103,8 @@ class Neighbourhoods:
         seen = {key, *ring1}
         ring2: list[tuple[str, str]] = []
         for parent in ring1:
+            if len(ring2) >= LOCAL_RING2:
+                break  # before sorting the neighbours of parents that add nothing
             for other in self.ordered(parent):
                 if len(ring2) >= LOCAL_RING2:
                     break
