@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from itertools import repeat
 from typing import Any, Literal, NamedTuple
 
 LinkKind = Literal["wikilink", "markdown", "frontmatter", "field"]
@@ -86,3 +87,33 @@ class Note:
     def stem(self) -> str:
         name = self.path.rsplit("/", 1)[-1]
         return name.rsplit(".", 1)[0] if "." in name else name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Every build loads every note from the parse cache. Pickled as named tuples,
+        # its links and headings cost a call of their Python `__new__` each (a third of
+        # that load at 10,000 notes); as plain tuples, retyped in C, about 0.1 s less.
+        state = self.__dict__
+        values = tuple(() if name in _RETYPED else state[name] for name in _FIELDS)
+        return (
+            _rebuilt_note,
+            (values, tuple(map(tuple, self.links)), tuple(map(tuple, self.headings))),
+        )
+
+
+_FIELDS = tuple(f.name for f in fields(Note))
+_RETYPED = frozenset({"links", "headings"})
+_tuple_new = tuple.__new__
+
+
+def _rebuilt_note(
+    values: tuple[Any, ...],
+    links: tuple[tuple[Any, ...], ...],
+    headings: tuple[tuple[Any, ...], ...],
+) -> Note:
+    """A pickled `Note` again (see `Note.__reduce__`), fields set in their order."""
+    note = object.__new__(Note)
+    state = note.__dict__
+    state.update(zip(_FIELDS, values, strict=True))
+    state["links"] = tuple(map(_tuple_new, repeat(Link), links))
+    state["headings"] = tuple(map(_tuple_new, repeat(Heading), headings))
+    return note
