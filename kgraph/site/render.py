@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -322,8 +323,15 @@ class SiteRenderer:
         )
 
     def hubs(self, top: int = 12) -> list[str]:
-        degree = {k: self.graph.degree(k) if k in self.graph else 0 for k in self.ctx.pages}
-        return sorted(degree, key=lambda k: (-degree[k], self.title(k).casefold(), k))[:top]
+        # Degrees counted from the adjacency dicts (each edge once per end, as networkx
+        # counts them): its degree view walks every edge in Python, 0.3 s at 10k notes,
+        # and the home page is rendered again whenever a link changes.
+        succ, pred = self.graph._succ, self.graph._pred
+        degree = {
+            k: sum(map(len, succ[k].values())) + sum(map(len, pred[k].values())) if k in succ else 0
+            for k in self.ctx.pages
+        }
+        return heapq.nsmallest(top, degree, key=lambda k: (-degree[k], self.title(k).casefold(), k))
 
     def home_page(self) -> _Page:
         page = "index.html"

@@ -145,3 +145,26 @@ def test_staged_files_stay_inside_their_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "out.html").exists()
     staged = StagedFiles(root, names)
     assert dict(staged.items()) == {"a/b.html": b"x"} and "c" not in staged
+
+
+@given(st.integers(0, 2**16))
+def test_home_hubs_rank_by_networkx_degree(seed: int) -> None:
+    """The home page's hubs: most edges first (counted as networkx counts them, multi-
+    edges and self-loops included), then by title."""
+    import random
+    import tempfile
+
+    notes, files = synthetic_notes(60, seed=seed % 50)
+    cg = build_graph(notes, files)
+    rng = random.Random(seed)
+    keys = sorted(cg.graph.nodes)
+    for _ in range(20):  # extra edges: parallel relations, self-loops
+        u, v = rng.choice(keys), rng.choice(keys)
+        cg.graph.add_edge(u, rng.choice([u, v]), key=rng.choice(["see_also", "embeds"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        config, _ = load_config(Path(tmp), Path(tmp) / "site", execute=False)
+        site = site_renderer(cg, config, cells={})
+    pages = site.ctx.pages
+    degree = {k: cg.graph.degree(k) if k in cg.graph else 0 for k in pages}
+    expected = sorted(degree, key=lambda k: (-degree[k], site.title(k).casefold(), k))[:12]
+    assert site.hubs() == expected
