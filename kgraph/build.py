@@ -278,6 +278,7 @@ class Builder:
         self._snapshot_due: ConceptGraph | None = None
         self._cell_problems: list[Problem] = []
         self._indexing: IndexRun | None = None  # the command line's, once sources are written
+        self._survey: dict[str, str] | None = None  # the published site, listed early
         self.graph_kept = False  # the last build took the last graph with the same edges
         self._renderer: Any = None  # the last full render's SiteRenderer
         self._last: Any = None  # the last full build, for fast edits (kgraph.hot)
@@ -376,6 +377,7 @@ class Builder:
             if self._indexing is not None:  # a build that failed after its sources
                 self._indexing.finish()
                 self._indexing = None
+            self._survey = None
 
     def _full_build(self, changed: set[Path] | None, preview: Preview | None) -> BuildResult:
         if self._frozen:
@@ -443,6 +445,7 @@ class Builder:
 
         # The command line's search index has been building since the sources were written.
         indexing, self._indexing = self._indexing, None
+        existing, self._survey = self._survey, None
         state_blob = b""
         with result.stage("write"):
             if indexing is not None:
@@ -451,7 +454,12 @@ class Builder:
                 result.count_graph()
                 try:
                     stats = publish(
-                        config.out, site.files, site.copies, keep, before_swap=indexing.install
+                        config.out,
+                        site.files,
+                        site.copies,
+                        keep,
+                        before_swap=indexing.install,
+                        existing=existing,
                     )
                 finally:
                     indexing.finish()
@@ -618,31 +626,40 @@ class Builder:
         from kgraph.publish import MARKER
 
         config = self.config
-        old = self._state
-        if old is None:
-            old, problems = load_state(state_file(config.cache_dir, config.vault))
-            result.problems.extend(problems)
-        attachments = sorted(set(data.files) - set(data.note_files))
-        new_global = global_key(config, executed=bool(cells)) + ":" + _digest_list(attachments)
-        fresh = (
-            old.global_key != new_global
-            or not (config.out / MARKER).is_file()
-            or not self.search_dir.is_dir()
-        )
-        links = resolver_key(cg, data.notes, data.files)
         from kgraph.site.render import site_renderer
 
         self._renderer = renderer = site_renderer(cg, config, cells=cells, compiled=data.compiled)
         early = None
-        if not fresh and not self.graph_kept and config.jobs > 1 and sys.platform == "linux":
+        if (
+            not self.graph_kept
+            and config.jobs > 1
+            and sys.platform == "linux"
+            and (config.out / MARKER).is_file()  # else a full render: see `fresh` below
+        ):
             from kgraph.site.parallel import PARALLEL_MIN_PAGES, EarlyPart
 
             if len(cg.concepts) >= PARALLEL_MIN_PAGES:
                 # Linked anew: a link probably changed, and with it the global graph. Its
-                # layout starts now, on the other core, while the pages are decided.
+                # layout starts now, on the other core, while the page state is read and
+                # the pages are decided.
                 with contextlib.suppress(OSError):  # no fork: it is rendered in its turn
                     early = EarlyPart(cg, config, cells, renderer, frozenset({"graph"}))
         try:
+            old = self._state
+            if old is None:
+                old, problems = load_state(state_file(config.cache_dir, config.vault))
+                result.problems.extend(problems)
+            attachments = sorted(set(data.files) - set(data.note_files))
+            new_global = global_key(config, executed=bool(cells)) + ":" + _digest_list(attachments)
+            fresh = (
+                old.global_key != new_global
+                or not (config.out / MARKER).is_file()
+                or not self.search_dir.is_dir()
+            )
+            if fresh and early is not None:
+                early.cancel()  # everything is rendered, the global graph in its turn
+                early = None
+            links = resolver_key(cg, data.notes, data.files)
             return self._render_decided(
                 cg, data, digests, cells, result, changed, old, new_global, fresh, links, early
             )
@@ -699,6 +716,11 @@ class Builder:
             indexed.append(set(sources.finish()))
             if self.indexer is None:
                 self._indexing = IndexRun(self.search_dir, config.out, indexed[-1])
+                if early is not None:
+                    from kgraph.publish import survey
+
+                    # Waiting for the global graph: list the published site meanwhile.
+                    self._survey = survey(config.out)
 
         stage = None
         if fresh and self._one_off:

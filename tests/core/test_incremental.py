@@ -481,6 +481,12 @@ def test_the_global_graph_is_rendered_early_when_linking_anew(
             return _real(self, *args)
 
         monkeypatch.setattr(cls, name, recording)
+    import kgraph.publish
+
+    listed = kgraph.publish._existing
+    monkeypatch.setattr(
+        kgraph.publish, "_existing", lambda out: calls.append("list") or listed(out)
+    )
 
     def build_two() -> dict:
         report = tmp_path / "report.json"
@@ -489,13 +495,15 @@ def test_the_global_graph_is_rendered_early_when_linking_anew(
         return json.loads(report.read_text())
 
     build_two()
-    assert calls == ["index"]  # a first build renders everything anyway
+    assert calls == ["index", "list"]  # a first build renders everything anyway
     calls.clear()
     note = vault / "N005.md"
     note.write_text(note.read_text() + "It also links [[N300]].\n")
     build_two()
-    # The search index starts while the global graph is still being laid out.
-    assert calls[:3] == ["__init__", "index", "result"]
+    # The search index starts while the global graph is still being laid out, and the
+    # published site is listed then, once.
+    assert calls[:4] == ["__init__", "index", "list", "result"]
+    assert calls.count("list") == 1
     assert "N300" in (out / "graph" / "graph-data.js").read_text()
     clean_build_equals(vault, out)
     calls.clear()
@@ -503,15 +511,24 @@ def test_the_global_graph_is_rendered_early_when_linking_anew(
     note.write_text(note.read_text() + "\n## A heading\n\nNo new link.\n")  # links anew
     build_two()
     assert calls[0] == "__init__" and "result" not in calls and "cancel" in calls
-    assert calls.count("index") == 1
+    assert calls.count("index") == calls.count("list") == 1
     clean_build_equals(vault, out)
     # Prose written above a link moves it a line down: relinked, the same edges, so the
     # global graph is not started at all.
     calls.clear()
     note.write_text("A line written first.\n" + note.read_text())
     build_two()
-    assert calls == ["index"]
+    assert calls == ["index", "list"]
     assert (out / "graph" / "graph-data.js").stat().st_mtime_ns == graph_data
+    clean_build_equals(vault, out)
+    # New settings and a new link: the graph starts before the page state says that
+    # every page is rendered again, and is stopped then (it is rendered in its turn).
+    calls.clear()
+    (vault / "kgraph.yaml").write_text("title: Another title\n")
+    note.write_text(note.read_text() + "It also links [[N301]].\n")
+    build_two()
+    assert calls[:2] == ["__init__", "cancel"] and "result" not in calls
+    assert "N301" in (out / "graph" / "graph-data.js").read_text()
     clean_build_equals(vault, out)
 
 
