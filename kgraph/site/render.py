@@ -535,7 +535,7 @@ def site_renderer(
 
     `compiled`: note bodies compiled while they were read (`VaultData.compiled`), which
     are then rendered without being read again."""
-    env = make_environment(config.templates)
+    env = make_environment(config.templates, config.cache_dir)
     ctx = SiteContext(cg, config, env, cells)
     ctx.compiled = compiled or {}
     return SiteRenderer(ctx)

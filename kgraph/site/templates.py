@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,8 +20,21 @@ def template_root() -> Path:
     return package.parent / "site_templates"
 
 
-def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between processes: compiling the shipped ones takes 0.2 s,
+    a twentieth of a one-note edit at 10,000 notes. Jinja checks each against its
+    template's source; one that cannot be written is only not kept."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def make_environment(
+    user_templates: Path | None = None, cache_dir: Path | None = None
+) -> jinja2.Environment:
     """A Jinja2 environment with autoescape on; a user folder overrides single templates.
+    With `cache_dir`, compiled templates are kept in its `templates` folder.
 
     Reused while the user folder lists the same files, so later builds in one process
     (`serve`) skip compiling; Jinja itself reloads a template whose file changed.
@@ -28,15 +42,23 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
     listing: tuple[str, ...] = ()
     if user_templates is not None and user_templates.is_dir():
         listing = tuple(sorted(p.as_posix() for p in user_templates.rglob("*") if p.is_file()))
-    return _environment(user_templates, listing)
+    return _environment(user_templates, listing, cache_dir)
 
 
 @lru_cache(maxsize=8)
-def _environment(user_templates: Path | None, listing: tuple[str, ...]) -> jinja2.Environment:
+def _environment(
+    user_templates: Path | None, listing: tuple[str, ...], cache_dir: Path | None
+) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None and user_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(user_templates)))
     loaders.append(jinja2.FileSystemLoader(str(template_root())))
+    kept: jinja2.BytecodeCache | None = None
+    if cache_dir is not None:
+        folder = cache_dir / "templates"
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            kept = _TemplateCache(str(folder))
     return jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
@@ -44,4 +66,5 @@ def _environment(user_templates: Path | None, listing: tuple[str, ...]) -> jinja
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        bytecode_cache=kept,
     )
