@@ -145,9 +145,10 @@ def render_parallel(
     With `stage`, workers write their pages into that folder and return only their names
     (`StagedFiles`); pages rendered here are written there when merged. The index parts
     `early` renders are taken from it (the caller cancels it when none is wanted).
-    `on_pages_done` is called when only `early`'s parts are still to come, before waiting
-    for them (it may not be called at all): the search index can start then, as index
-    parts hold no searchable article."""
+    `on_pages_done` is called when only index parts are still to come (`early`'s, or a
+    few pages' index workers'), before waiting for them (it may not be called at all):
+    the search index can start then, as index parts hold no searchable article (one
+    that does is handed to `on_files` afterwards)."""
     if on_first is not None and first:
         wanted = first if only is None else first & only
         if wanted:
@@ -176,6 +177,13 @@ def render_parallel(
 
     if early is not None and index_pages and index_parts & early.parts:
         rest_parts = index_parts - early.parts
+        told: list[bool] = []
+
+        def pages_done() -> None:
+            told.append(True)
+            if on_pages_done is not None:
+                on_pages_done()
+
         rest = render_parallel(
             cg,
             config,
@@ -188,9 +196,10 @@ def render_parallel(
             meanwhile=meanwhile,
             stage=stage,
             index_parts=rest_parts,
+            on_pages_done=pages_done,
         )
-        if on_pages_done is not None:
-            on_pages_done()
+        if not told:
+            pages_done()
         got = early.result()
         if got is None:  # its process failed: render those parts here
             got = _indexes(cg, config, cells, renderer, index_parts & early.parts)
@@ -244,7 +253,20 @@ def render_parallel(
                     index_pages=False,
                     renderer=renderer,
                 )
-                return alone(merge([*(part.result() for part in indexes), here]))
+                if on_pages_done is None:
+                    return alone(merge([*(part.result() for part in indexes), here]))
+                # The pages are in: the search index may start while the workers still
+                # render the index pages (home, say, 0.15-0.3 s at 10,000 notes).
+                if on_files is not None:
+                    on_files(here.files)
+                on_pages_done()
+                done = [part.result() for part in indexes]
+                if meanwhile is not None:
+                    meanwhile()
+                for part in done:
+                    if on_files is not None:
+                        on_files(part.files)
+                return merge([*done, here])
         finally:
             _shared = None
     _shared = (cg, config, cells, renderer, stage)

@@ -110,6 +110,38 @@ def test_index_pages_in_a_worker_beside_a_few_pages(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_a_few_pages_are_announced_before_the_index_workers_finish(tmp_path: Path) -> None:
+    """The search index may start once a few pages are rendered: the index pages the
+    workers render meanwhile hold no article to search, and come to `on_files` after."""
+    notes, files = synthetic_notes(PARALLEL_MIN_PAGES + 50)
+    cg = build_graph(notes, files)
+    config, _ = load_config(tmp_path, tmp_path / "site", execute=False)
+    few = frozenset(sorted(cg.concepts)[:5])
+    events: list[tuple[str, frozenset[str]]] = []
+    two = render_parallel(
+        cg,
+        config,
+        cells={},
+        only=few,
+        jobs=2,
+        renderer=site_renderer(cg, config, cells={}),
+        index_parts=frozenset({"linked", "listed"}),
+        on_files=lambda batch: events.append(("files", frozenset(batch))),
+        on_pages_done=lambda: events.append(("done", frozenset())),
+    )
+    one = render_site(cg, config, cells={}, only=few, index_parts=frozenset({"linked", "listed"}))
+    assert dict(two.files.items()) == dict(one.files.items())
+    done = events.index(("done", frozenset()))
+    before = set().union(*(names for _, names in events[:done]))
+    after = set().union(*(names for _, names in events[done + 1 :]))
+    pages = {rel for rel in one.files if rel not in {"index.html", "wanted/index.html"}}
+    pages -= {"all/index.html"}
+    assert before == pages  # the concept pages, and nothing else, before
+    assert {"index.html", "wanted/index.html", "all/index.html"} <= after
+    assert before | after == set(one.files)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
 def test_parallel_render_into_a_stage_writes_the_same_files(tmp_path: Path) -> None:
     notes, files = synthetic_notes(PARALLEL_MIN_PAGES + 50)
     cg = build_graph(notes, files)
