@@ -40,9 +40,10 @@ from kgraph.incremental import (
 from kgraph.lock import BuildLocked, build_lock
 from kgraph.problems import Problem
 from kgraph.site.output import SiteOutput
-from kgraph.vault.load import ParsedFile, VaultData, load_vault
+from kgraph.vault.load import PARALLEL_MIN_FILES, ParsedFile, VaultData, load_vault
 
 if TYPE_CHECKING:
+    from kgraph.earlygraph import EarlyGraph
     from kgraph.preview import Preview
     from kgraph.site.parallel import EarlyPart
     from kgraph.site.search import IndexRun
@@ -279,6 +280,7 @@ class Builder:
         self._cell_problems: list[Problem] = []
         self._indexing: IndexRun | None = None  # the command line's, once sources are written
         self._survey: dict[str, str] | None = None  # the published site, listed early
+        self._early_graph: EarlyGraph | None = None  # the global graph, laid out meanwhile
         self.graph_kept = False  # the last build took the last graph with the same edges
         self._renderer: Any = None  # the last full render's SiteRenderer
         self._last: Any = None  # the last full build, for fast edits (kgraph.hot)
@@ -378,6 +380,9 @@ class Builder:
                 self._indexing.finish()
                 self._indexing = None
             self._survey = None
+            if self._early_graph is not None:
+                self._early_graph.cancel()
+                self._early_graph = None
 
     def _full_build(self, changed: set[Path] | None, preview: Preview | None) -> BuildResult:
         if self._frozen:
@@ -392,6 +397,7 @@ class Builder:
         result = BuildResult(
             config=config, problems=list(self.config_problems), on_stage=self.on_stage
         )
+        self._early_graph = self._start_early_graph()
         with result.stage("read"):
             data = load_vault(
                 config.vault,
@@ -414,6 +420,7 @@ class Builder:
         digests = {rel: item.digest for rel, item in data.parsed.items()}
         with result.stage("link"):
             cg = None
+            new_edges = False
             if self._one_off:
                 from kgraph.graph.kept import kept_file, load_kept
 
@@ -425,6 +432,16 @@ class Builder:
                 # Relinked with other edges: the global graph is started early (not when
                 # only a link's line or sentence changed, as prose written above it does).
                 self.graph_kept = cg is not None and not new_edges
+            if (early_graph := self._early_graph) is not None:
+                # Relinked with new edges, as it will be over there, from a few files read
+                # again (read about as fast there): the build will take its graph page.
+                if cg is not None and new_edges and data.reparsed < PARALLEL_MIN_FILES:
+                    from kgraph.earlygraph import vault_digest
+
+                    early_graph.expect(vault_digest(data.files, digests))
+                else:
+                    early_graph.cancel()
+                    self._early_graph = None
             if cg is None:
                 cg = build_graph(data.notes, data.files)
             keep_for_good()
@@ -611,6 +628,28 @@ class Builder:
         result.timings["total"] = round(time.perf_counter() - started, 4)
         return result
 
+    def _start_early_graph(self) -> EarlyGraph | None:
+        """The process laying out the global graph of a command-line edit from the start
+        (`kgraph.earlygraph`), when the last build's site, kept graph and record say it
+        may pay."""
+        config = self.config
+        if not self._one_off or config.jobs <= 1 or sys.platform != "linux":
+            return None
+        from kgraph.earlygraph import EarlyGraph, worth_starting
+        from kgraph.graph.kept import kept_file
+        from kgraph.noop import record_file
+        from kgraph.publish import MARKER
+
+        kept = kept_file(config.cache_dir, config.vault)
+        if not ((config.out / MARKER).is_file() and kept.is_file()):
+            return None
+        if not worth_starting(config, record_file(config)):
+            return None
+        try:
+            return EarlyGraph(config, kept)
+        except OSError:  # no fork: the graph is laid out in its turn
+            return None
+
     def _render(
         self,
         cg: ConceptGraph,
@@ -629,9 +668,14 @@ class Builder:
         from kgraph.site.render import site_renderer
 
         self._renderer = renderer = site_renderer(cg, config, cells=cells, compiled=data.compiled)
-        early = None
+        early: EarlyPart | None = self._early_graph
+        self._early_graph = None
+        if early is not None and cells:
+            early.cancel()  # laid out without the figures of the cells
+            early = None
         if (
-            not self.graph_kept
+            early is None
+            and not self.graph_kept
             and config.jobs > 1
             and sys.platform == "linux"
             and (config.out / MARKER).is_file()  # else a full render: see `fresh` below

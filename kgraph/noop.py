@@ -105,7 +105,8 @@ def _same_caches(recorded: object, found: list[str]) -> bool:
     return True
 
 
-def _file(config: Config) -> Path:
+def record_file(config: Config) -> Path:
+    """The last build's record: its inputs' digest, caches and report."""
     return config.cache_dir / f"last-build-{vault_id(config.vault)}.json"
 
 
@@ -115,7 +116,7 @@ def unchanged_report(config: Config, key: str) -> dict[str, Any] | None:
     from kgraph.publish import MARKER
 
     try:
-        saved = json.loads(_file(config).read_text(encoding="utf-8"))
+        saved = json.loads(record_file(config).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(saved, dict) or saved.get("kind") != KIND or saved.get("key") != key:
@@ -143,7 +144,7 @@ def remember(
 ) -> None:
     """Keep the inputs' digest and the report of the build that just finished (`pending`:
     cache files still being written, with their coming mtimes)."""
-    path = _file(config)
+    path = record_file(config)
     tmp = path.with_name(path.name + ".tmp")
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
