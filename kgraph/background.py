@@ -6,6 +6,7 @@ work then finishes in a detached process instead of holding the user up.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -63,6 +64,38 @@ def each(calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
             fn(*args)
         except Exception:  # nobody is left to tell: the next build redoes what matters
             continue
+
+
+def each_holding(lock: Path, calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+    """`each(calls)` while holding a lock on the file `lock`, so that `busy(lock)` tells
+    another process the calls are still being made (the OS drops the lock on exit)."""
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        each(calls)
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        each(calls)
+    finally:
+        os.close(fd)
+
+
+def busy(lock: Path) -> bool:
+    """Whether a process holds `lock` (see `each_holding`)."""
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
 
 
 def _detach() -> None:

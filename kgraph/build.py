@@ -531,9 +531,9 @@ class Builder:
                 graph_facts = (where, cg, linked_problems, data.notes, data.files, digests)
                 later.insert(1 if data.unsaved else 0, (save_kept, graph_facts))
             if later:
-                from kgraph.background import detached, each
+                from kgraph.background import detached, each_holding
 
-                detached(each, later)
+                detached(each_holding, saving_lock(config), later)
         else:
             self._dirty = True
         if self.fast_edits:
@@ -635,6 +635,7 @@ class Builder:
         config = self.config
         if not self._one_off or config.jobs <= 1 or sys.platform != "linux":
             return None
+        from kgraph.background import busy
         from kgraph.earlygraph import EarlyGraph, worth_starting
         from kgraph.graph.kept import kept_file
         from kgraph.noop import record_file
@@ -642,6 +643,11 @@ class Builder:
 
         kept = kept_file(config.cache_dir, config.vault)
         if not ((config.out / MARKER).is_file() and kept.is_file()):
+            return None
+        if busy(saving_lock(config)):
+            # The last build's caches are still being written: the kept graph may be
+            # the one before it (then both sides link anew), and that writing already
+            # takes the other core (2-3 s at 10,000 notes, mostly the query snapshot).
             return None
         if not worth_starting(config, record_file(config)):
             return None
@@ -903,6 +909,13 @@ class Builder:
                             "data": where.get(fig.data, ""),
                         }
                     )
+
+
+def saving_lock(config: Config) -> Path:
+    """Held by the detached process writing a command-line build's caches."""
+    from kgraph.cache import vault_id
+
+    return config.cache_dir / f"saving-{vault_id(config.vault)}.lock"
 
 
 def build(

@@ -38,6 +38,9 @@ def _build(vault: Path, out: Path) -> dict:
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What the builds do with the early processes: EarlyGraph's start, `expect`,
     `result` (and what it gave) and `cancel`, and any EarlyPart started after reading."""
+    # Each build's caches are written before it returns, so the next build never finds
+    # them still being written (a test of that case is below).
+    monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
     seen: list[str] = []
     start, expect, result = EarlyGraph.__init__, EarlyGraph.expect, EarlyGraph.result
     cancel, part = EarlyPart.cancel, EarlyPart.__init__
@@ -117,6 +120,54 @@ def test_a_process_that_read_another_vault_is_not_taken(
     assert calls == ["start", "expect", "cancel", "result: none"]
     assert "N300" in (out / "graph" / "graph-data.js").read_text()
     clean_build_equals(vault, out)
+
+
+def test_nothing_starts_while_the_last_builds_caches_are_written(
+    tmp_path: Path, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the detached writer of the last build holds its lock, the kept graph may be
+    older than the edit's base, and that writer already takes the other core."""
+    import fcntl
+
+    from kgraph.build import saving_lock
+
+    vault, out = _vault(tmp_path), tmp_path / "site"
+    _build(vault, out)
+    # This build's own writer waits for the lock held here: detached, as it would be.
+    monkeypatch.delenv("KGRAPH_NO_BACKGROUND")
+    config, _ = load_config(vault, out, execute=False)
+    fd = os.open(saving_lock(config), os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as the writer does
+        note = vault / "N005.md"
+        note.write_text(note.read_text() + "It also links [[N300]].\n")
+        _build(vault, out)
+        assert calls[0] == "early part" and "start" not in calls  # laid out after linking
+    finally:
+        os.close(fd)
+    assert "N300" in (out / "graph" / "graph-data.js").read_text()
+    clean_build_equals(vault, out)
+
+
+def test_the_writers_lock_is_seen_while_held(tmp_path: Path) -> None:
+    import threading
+
+    from kgraph.background import busy, each_holding
+
+    lock = tmp_path / "saving.lock"
+    assert not busy(lock)  # no file yet
+    entered, release = threading.Event(), threading.Event()
+    seen: list[bool] = []
+    worker = threading.Thread(
+        target=each_holding,
+        args=(lock, [(lambda: (entered.set(), release.wait(10)), ()), (seen.append, (True,))]),
+    )
+    worker.start()
+    assert entered.wait(10)
+    assert busy(lock)
+    release.set()
+    worker.join(10)
+    assert not busy(lock) and seen == [True]
 
 
 def test_small_vaults_and_vaults_with_cells_start_nothing(tmp_path: Path) -> None:

@@ -106,7 +106,9 @@ def test_cache_written_after_the_record_still_allows_a_noop(
     before = {p: p.stat().st_mtime_ns for p in buckets}
     edited = build(vault, out)
     assert not skipped(edited) and edited["pages"]["written"] == 1
-    deferred = [call for fn, args in later if fn is kgraph.background.each for call in args[0]]
+    deferred = [
+        call for fn, args in later if fn is kgraph.background.each_holding for call in args[1]
+    ]
     # The bucket comes first, then the linked graph: a build started meanwhile needs them
     # to take its shortcuts (the snapshot, written last, is only for queries).
     assert [fn.__name__ for fn, _ in deferred] == ["save_buckets", "save_kept", "_save_snapshot"]
