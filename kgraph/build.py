@@ -649,7 +649,7 @@ class Builder:
             # the one before it (then both sides link anew), and that writing already
             # takes the other core (2-3 s at 10,000 notes, mostly the query snapshot).
             return None
-        if not worth_starting(config, record_file(config)):
+        if not worth_starting(record_file(config)):
             return None
         try:
             return EarlyGraph(config, kept)

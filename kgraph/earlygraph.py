@@ -15,7 +15,6 @@ same graph. Otherwise, or if the process failed, the graph page is rendered as b
 from __future__ import annotations
 
 import json
-import multiprocessing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ def vault_digest(files: Sequence[str], digests: Mapping[str, str]) -> str:
     return _digest([list(files), sorted(digests.items())])
 
 
-def worth_starting(config: Config, record: Path) -> bool:
+def worth_starting(record: Path) -> bool:
     """Whether the last build (its no-op record) had a vault large enough for an early
     layout to pay, and no cells (whose figures join the graph only once they have run)."""
     try:
@@ -52,26 +51,14 @@ class EarlyGraph(EarlyPart):
     same."""
 
     def __init__(self, config: Config, kept: Path) -> None:
-        self.parts = PARTS
         self.expected: str | None = None
-        ctx = multiprocessing.get_context("fork")
-        self._reader, writer = ctx.Pipe(duplex=False)
-        try:
-            self._process = ctx.Process(target=_child, args=(writer, config, kept), daemon=True)
-            self._process.start()
-        finally:
-            writer.close()
-        self._done = False
+        self._start(PARTS, _child, config, kept)
 
     def expect(self, digest: str) -> None:
         self.expected = digest
 
     def result(self) -> SiteOutput | None:
-        try:
-            got = self._reader.recv()
-        except (EOFError, OSError):
-            got = None
-        self.cancel()
+        got = self._received()
         if not isinstance(got, tuple) or len(got) != 2 or got[0] != self.expected:
             return None
         return got[1] if isinstance(got[1], SiteOutput) else None

@@ -84,25 +84,36 @@ class EarlyPart:
         parts: frozenset[str],
     ) -> None:
         global _shared
+        _shared = (cg, config, cells, renderer, None)
+        try:
+            self._start(parts, _send_indexes, parts)
+        finally:
+            _shared = None
+
+    def _start(self, parts: frozenset[str], target: Callable[..., None], *args: Any) -> None:
+        """Fork `target(writer, *args)`, which sends its result down the pipe's `writer`."""
         self.parts = parts
         ctx = multiprocessing.get_context("fork")
         self._reader, writer = ctx.Pipe(duplex=False)
-        _shared = (cg, config, cells, renderer, None)
         try:
-            self._process = ctx.Process(target=_send_indexes, args=(writer, parts), daemon=True)
+            self._process = ctx.Process(target=target, args=(writer, *args), daemon=True)
             self._process.start()
         finally:
-            _shared = None
             writer.close()
         self._done = False
 
+    def _received(self) -> Any:
+        """What the process sent (None if it sent nothing), once it is stopped."""
+        try:
+            got = self._reader.recv()
+        except (EOFError, OSError):
+            got = None
+        self.cancel()
+        return got
+
     def result(self) -> SiteOutput | None:
         """The rendered parts, or None if the process failed (render them here then)."""
-        try:
-            out = self._reader.recv()
-        except (EOFError, OSError):
-            out = None
-        self.cancel()
+        out = self._received()
         return out if isinstance(out, SiteOutput) else None
 
     def cancel(self) -> None:
@@ -260,13 +271,7 @@ def render_parallel(
                 if on_files is not None:
                     on_files(here.files)
                 on_pages_done()
-                done = [part.result() for part in indexes]
-                if meanwhile is not None:
-                    meanwhile()
-                for part in done:
-                    if on_files is not None:
-                        on_files(part.files)
-                return merge([*done, here])
+                return merge([alone(merge([part.result() for part in indexes])), here])
         finally:
             _shared = None
     _shared = (cg, config, cells, renderer, stage)

@@ -171,7 +171,6 @@ def test_the_writers_lock_is_seen_while_held(tmp_path: Path) -> None:
 
 
 def test_small_vaults_and_vaults_with_cells_start_nothing(tmp_path: Path) -> None:
-    config, _ = load_config(tmp_path, tmp_path / "site", execute=False)
     record = tmp_path / "record.json"
     cells = {"executed": 0, "cached": 0, "failed": 0}
 
@@ -179,9 +178,9 @@ def test_small_vaults_and_vaults_with_cells_start_nothing(tmp_path: Path) -> Non
         record.write_text(json.dumps({"report": {"concepts": concepts, "cells": cells}}))
         return record
 
-    assert worth_starting(config, saved(PARALLEL_MIN_PAGES, cells))
-    assert not worth_starting(config, saved(PARALLEL_MIN_PAGES - 1, cells))
-    assert not worth_starting(config, saved(5000, {**cells, "cached": 3}))
+    assert worth_starting(saved(PARALLEL_MIN_PAGES, cells))
+    assert not worth_starting(saved(PARALLEL_MIN_PAGES - 1, cells))
+    assert not worth_starting(saved(5000, {**cells, "cached": 3}))
     record.write_text("{not json")
-    assert not worth_starting(config, record)
-    assert not worth_starting(config, tmp_path / "missing.json")
+    assert not worth_starting(record)
+    assert not worth_starting(tmp_path / "missing.json")
