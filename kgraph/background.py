@@ -7,6 +7,7 @@ work then finishes in a detached process instead of holding the user up.
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import shutil
 import subprocess
@@ -34,6 +35,10 @@ def detached(fn: Callable[..., Any], *args: Any) -> None:
         if os.fork() == 0:
             try:
                 _detach()
+                # The process is short-lived and what it allocates (stripped copies,
+                # pickles) holds no cycles: a collection would only rescan, and so copy,
+                # the parent's whole heap.
+                gc.disable()
                 fn(*args)
             finally:
                 os._exit(0)

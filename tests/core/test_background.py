@@ -41,3 +41,27 @@ def test_without_background_work_the_tree_is_removed_at_once(
     (tree / "a").mkdir(parents=True)
     kgraph.background.remove_later(tree)
     assert not tree.exists()
+
+
+def _record_collector(where: Path) -> None:
+    import gc
+
+    part = where.with_suffix(".part")
+    part.write_text(f"{gc.isenabled()}")
+    part.replace(where)  # whole or absent for the test polling it
+
+
+def test_detached_work_runs_without_the_cycle_collector(tmp_path: Path) -> None:
+    import gc
+    import sys
+
+    if sys.platform != "linux":
+        pytest.skip("detached work runs in place off Linux")
+    out = tmp_path / "enabled.txt"
+    assert gc.isenabled()
+    kgraph.background.detached(_record_collector, out)
+    deadline = time.monotonic() + 20
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert out.read_text() == "False", "the detached process skips collections"
+    assert gc.isenabled(), "the caller's collector is untouched"
