@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +185,18 @@ def _edited_keys(cg: ConceptGraph, data: VaultData, changed: set[Path]) -> froze
         item = data.parsed.get(rel)
         for note in item.notes if item is not None else ():
             keys.add(cg.concept_of(note))
+    return frozenset(keys)
+
+
+def _edited_since(
+    cg: ConceptGraph, data: VaultData, digests: Mapping[str, str], old: Mapping[str, str]
+) -> frozenset[str]:
+    """The concepts of the notes in files whose digest differs from the last build's."""
+    keys: set[str] = set()
+    for rel, digest in digests.items():
+        if old.get(rel) != digest:
+            item = data.parsed.get(rel)
+            keys.update(cg.concept_of(note) for note in (item.notes if item else ()))
     return frozenset(keys)
 
 
@@ -733,7 +745,7 @@ class Builder:
     ) -> tuple[SiteOutput, list[str], PageState]:
         from kgraph.site.parallel import render_parallel
         from kgraph.site.render import INDEX_PARTS
-        from kgraph.site.search import IndexRun, SourceWriter
+        from kgraph.site.search import HeadStart, IndexRun, SourceWriter
 
         config = self.config
         renderer = self._renderer
@@ -759,13 +771,22 @@ class Builder:
         gone = set(old.owners) - set(owners) if todo is not None else None
         sources = SourceWriter(self.search_dir, owners, gone)
         indexed: list[set[int]] = []  # the shards an index run was started for
+        heads: list[HeadStart] = []
+
+        def head_start(head: SiteOutput) -> None:
+            # The edited notes' pages are in: their shards are indexed while the other
+            # pages the edit reaches render (their asides change, rarely their articles).
+            if sources.dirty:
+                digests_now = sources.shard_digests(sources.dirty)
+                heads.append(HeadStart(self.search_dir, config.out, digests_now, sources.count))
 
         def index_sources() -> None:
             # The command line indexes while the global graph (started early) is still
             # laid out: a second of a link edit at 10,000 notes.
             indexed.append(set(sources.finish()))
             if self.indexer is None:
-                self._indexing = IndexRun(self.search_dir, config.out, indexed[-1])
+                head = heads.pop() if heads else None
+                self._indexing = IndexRun(self.search_dir, config.out, indexed[-1], head)
                 if early is not None:
                     from kgraph.publish import survey
 
@@ -779,25 +800,36 @@ class Builder:
             if not (config.out / MARKER).exists():
                 # Nothing published to compare with: workers write the new site directly.
                 stage = rendering_folder(config.out)
-        site = render_parallel(
-            cg,
-            config,
-            cells=cells,
-            only=todo,
-            jobs=config.jobs,
-            index_pages=bool(indexes),
-            index_parts=indexes,
-            renderer=self._renderer,
-            # Search sources are written, and a full render's signatures computed (for
-            # the next build only), while the workers render.
-            on_files=sources.add,
-            meanwhile=lambda: found.append(signatures(cg, digests, cells)) if fresh else None,
-            first=_edited_keys(cg, data, changed) if todo is not None else frozenset(),
-            on_first=self._publish_early if self.early is not None else None,
-            stage=stage,
-            early=early,
-            on_pages_done=index_sources,
-        )
+        first: frozenset[str] = frozenset()
+        on_first: Callable[[SiteOutput], None] | None = None
+        if todo is not None and self.early is not None:
+            first, on_first = _edited_keys(cg, data, changed), self._publish_early
+        elif todo is not None and self.indexer is None:
+            first, on_first = _edited_since(cg, data, digests, old.digests), head_start
+        try:
+            site = render_parallel(
+                cg,
+                config,
+                cells=cells,
+                only=todo,
+                jobs=config.jobs,
+                index_pages=bool(indexes),
+                index_parts=indexes,
+                renderer=self._renderer,
+                # Search sources are written, and a full render's signatures computed (for
+                # the next build only), while the workers render.
+                on_files=sources.add,
+                meanwhile=lambda: found.append(signatures(cg, digests, cells)) if fresh else None,
+                first=first,
+                on_first=on_first,
+                stage=stage,
+                early=early,
+                on_pages_done=index_sources,
+            )
+        except BaseException:
+            for head in heads:  # not handed to an index run: the build failed
+                head.finish()
+            raise
         if not indexed:
             index_sources()
         elif late := sources.finish() - indexed[0]:

@@ -1,6 +1,7 @@
 """Full-text search with pagefind, indexed from a small copy of what pages show, in shards.
 
-Only each concept page's article (the element marked `data-pagefind-body`) is indexed.
+Only each concept page's article (the element marked `data-pagefind-body`) is indexed;
+stub pages leave the mark out (search finds what is written).
 The build keeps that part of every page, without inline SVG, in a search-source folder
 in the cache, rewriting only the pages it rendered; pagefind then reads those small
 files instead of the whole site. The files mirror the site's paths, so the search
@@ -246,6 +247,16 @@ class SourceWriter:
             files[rel] = digest
             self.dirty.add(shard)
 
+    def shard_digests(self, shards: Iterable[int]) -> dict[int, str]:
+        """The digest `build_search_index` will compare for each of `shards`, as the
+        sources stand now."""
+        wanted = set(shards)
+        return {
+            shard: digest
+            for shard, digest in enumerate(_shard_digests(self.count, self.files, wanted))
+            if shard in wanted
+        }
+
     def finish(self) -> set[int]:
         """Save the state; the shards whose sources changed."""
         if self.dirty or self._save:
@@ -271,11 +282,14 @@ def update_sources(
     return writer.finish()
 
 
-def _shard_digests(count: int, files: Mapping[str, str]) -> list[str]:
-    """A digest of each shard's sources: its site paths and their hashes."""
+def _shard_digests(count: int, files: Mapping[str, str], only: set[int] | None = None) -> list[str]:
+    """A digest of each shard's sources: its site paths and their hashes (with `only`,
+    the other shards' digests are left empty)."""
     hashers = [hashlib.blake2b(digest_size=16) for _ in range(count)]
     for rel in sorted(files):
-        hashers[shard_of(rel, count)].update(f"{rel}\0{files[rel]}\n".encode())
+        shard = shard_of(rel, count)
+        if only is None or shard in only:
+            hashers[shard].update(f"{rel}\0{files[rel]}\n".encode())
     return [h.hexdigest() for h in hashers]
 
 
@@ -357,20 +371,63 @@ def _run_pagefind(site: Path, output: Path, background: bool = False) -> str | N
     return None
 
 
+class HeadStart:
+    """pagefind started on the shards of the pages rendered first (the edited notes'),
+    while the other pages a change reaches still render. `build_search_index` takes a
+    shard's bundle from here only if that shard's sources are still what they were when
+    it started (their digest); otherwise it indexes the shard again. Most edits change
+    the article of the edited note alone: the others show it only in their asides."""
+
+    def __init__(self, source_dir: Path, out: Path, digests: Mapping[int, str], count: int):
+        self.count = count
+        self.digests = dict(digests)
+        self.folder = out.parent / f".{out.name}.pagefind-head"
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.digests)))
+        self._runs = {
+            shard: self._pool.submit(
+                _run_pagefind,
+                shard_sources(source_dir, shard, count),
+                self.folder / f"{shard:02d}",
+            )
+            for shard in self.digests
+        }
+        self._pool.shutdown(wait=False)
+
+    def covers(self, shard: int, count: int, digest: str) -> bool:
+        """Whether the shard is being indexed from these sources."""
+        return shard in self._runs and count == self.count and self.digests[shard] == digest
+
+    def bundle(self, shard: int) -> Path | None:
+        """The shard's bundle once pagefind is done; None if it failed."""
+        return self.folder / f"{shard:02d}" if self._runs[shard].result() is None else None
+
+    def finish(self) -> None:
+        for run in self._runs.values():
+            run.result()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 class IndexRun:
     """`build_search_index` in a thread, started as soon as the sources are written; the
     command line publishes the site meanwhile and swaps the new index in with it."""
 
-    def __init__(self, source_dir: Path, out: Path, dirty: set[int]) -> None:
+    def __init__(
+        self, source_dir: Path, out: Path, dirty: set[int], head: HeadStart | None = None
+    ) -> None:
         self.fresh = out.parent / f".{out.name}.pagefind-next"
         shutil.rmtree(self.fresh, ignore_errors=True)
         self.problems: list[Problem] = []
-        self._thread = threading.Thread(
-            target=lambda: self.problems.extend(
-                build_search_index(source_dir, self.fresh, previous=out / "pagefind", dirty=dirty)
-            ),
-            daemon=True,
-        )
+        self._head = head
+
+        def run() -> None:
+            self.problems.extend(
+                build_search_index(
+                    source_dir, self.fresh, previous=out / "pagefind", dirty=dirty, head=head
+                )
+            )
+
+        self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
 
     def install(self, stage: Path) -> None:
@@ -381,6 +438,8 @@ class IndexRun:
 
     def finish(self) -> None:
         self._thread.join()
+        if self._head is not None:
+            self._head.finish()
         shutil.rmtree(self.fresh, ignore_errors=True)
 
 
@@ -391,12 +450,14 @@ def build_search_index(
     previous: Path | None = None,
     dirty: set[int] | None = None,
     background: bool = False,
+    head: HeadStart | None = None,
 ) -> list[Problem]:
     """Index the sources into `output` (default `source_dir/pagefind`), reusing `previous`.
 
     Shards in `dirty` (all when None) or whose sources differ from what `previous` indexed
-    are re-indexed in parallel; the others are hard-linked from `previous`. With
-    `background`, pagefind runs at a low priority.
+    are re-indexed in parallel, or taken from `head` when it indexed the same sources;
+    the others are hard-linked from `previous`. With `background`, pagefind runs at a
+    low priority.
     """
     output = output if output is not None else source_dir / "pagefind"
     state = _load_state(source_dir)
@@ -424,6 +485,8 @@ def build_search_index(
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     todo = sorted(s for s in populated if s not in reuse)
+    ahead = [s for s in todo if head is not None and head.covers(s, count, digests[s])]
+    todo = [s for s in todo if s not in ahead]
     problems: list[Problem] = []
     failed: set[int] = set()
     with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, len(todo) or 1))) as pool:
@@ -442,6 +505,20 @@ def build_search_index(
             name = _bundle_name(shard, count)
             assert previous is not None  # reuse is empty without it
             _link_tree(previous / name, work / name, skip=frozenset({MANIFEST}))
+        for shard in ahead:
+            assert head is not None
+            done = head.bundle(shard)
+            if done is not None and count > 1:
+                os.replace(done, work / _bundle_name(shard, count))  # the head's to give
+            elif done is not None:
+                _link_tree(done, work, skip=frozenset())
+            else:  # it failed there: once more here, to report why
+                runs[shard] = pool.submit(
+                    _run_pagefind,
+                    shard_sources(source_dir, shard, count),
+                    work / _bundle_name(shard, count),
+                    background,
+                )
         for shard, run in runs.items():
             message = run.result()
             if message is not None:

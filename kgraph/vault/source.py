@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
-import charset_normalizer
 import yaml
 
 from kgraph.problems import Problem, problem
@@ -105,6 +104,8 @@ def _detect(data: bytes) -> tuple[str, str]:
             return data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError:
             pass
+    import charset_normalizer  # rare files only: its import is 30 ms of every build
+
     best = charset_normalizer.from_bytes(data).best()
     encoding = best.encoding if best is not None else "cp1252"
     if encoding.startswith(_WESTERN_PREFIXES) or best is None:

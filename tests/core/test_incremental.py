@@ -167,6 +167,66 @@ def test_adding_a_note_resolves_its_stub(tmp_path: Path) -> None:
     clean_build_equals(vault, out)
 
 
+def search_sources(cache: Path) -> dict[str, bytes]:
+    """The search sources the build keeps (site path -> bytes), whatever their shard."""
+    (folder,) = cache.glob("*.search")
+    found = {}
+    for path in folder.rglob("*.html"):
+        rel = path.relative_to(folder).as_posix()
+        found[rel.split("/", 1)[1] if rel.startswith("_shard-") else rel] = path.read_bytes()
+    return found
+
+
+def test_a_new_stub_changes_only_the_edited_pages_search_source(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    before = search_sources(tmp_path / ".kgraph-cache")
+    assert "omega/index.html" not in before, "stub pages are not searched"
+    assert "gamma/index.html" in before
+    (vault / "B.md").write_text("---\ntitle: Beta\n---\nBeta leads to [[Gamma]] and [[Zeta]].\n")
+    report = build(vault, out)
+    assert report["stubs"] == 2
+    assert (out / "zeta" / "index.html").is_file()
+    after = search_sources(tmp_path / ".kgraph-cache")
+    assert changed(before, after) == {"beta/index.html"}
+    clean_build_equals(vault, out)
+
+
+def test_an_edit_indexes_its_own_search_shard_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kgraph.site import search
+
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    ran: list[Path] = []
+    real = search._run_pagefind
+
+    def counted(site: Path, output: Path, background: bool = False) -> str | None:
+        ran.append(output)
+        return real(site, output, background)
+
+    monkeypatch.setattr(search, "_run_pagefind", counted)
+    # A new link: Beta's page and its neighbours' (their asides) render again.
+    (vault / "B.md").write_text("---\ntitle: Beta\n---\nBeta leads to [[Gamma]] and [[Phi]].\n")
+    report = build(vault, out)
+    assert report["pages"]["rendered"] > 2
+    assert [p.parent.name for p in ran] == [".site.pagefind-head"], "indexed ahead, once"
+    assert not (tmp_path / ".site.pagefind-head").exists()
+    (sources,) = (tmp_path / ".kgraph-cache").glob("*.search")
+    fresh = tmp_path / "fresh-index"
+    assert search.build_search_index(sources, fresh) == []
+    index = {
+        p.relative_to(out / "pagefind"): p.read_bytes() for p in (out / "pagefind").rglob("*.*")
+    }
+    again = {p.relative_to(fresh): p.read_bytes() for p in fresh.rglob("*.*")}
+    assert any(p.name == "pagefind-entry.json" for p in index)
+    assert index == again, "the index equals one made from scratch"
+    clean_build_equals(vault, out)
+
+
 def test_template_edit_rerenders_the_pages_using_it(tmp_path: Path) -> None:
     vault = make_vault(tmp_path)
     out = tmp_path / "site"

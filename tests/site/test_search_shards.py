@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from kgraph.site import search
 from kgraph.site.output import SiteOutput
 from kgraph.site.search import (
+    HeadStart,
+    SourceWriter,
     build_search_index,
     shard_count,
     shard_of,
@@ -161,6 +163,98 @@ def test_rebuild_reindexes_only_the_dirty_shard(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     assert build_search_index(src, fresh) == []
     assert {k: v[1] for k, v in _files(fresh).items()} == {k: v[1] for k, v in after.items()}
+
+
+def _counting_runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every site folder pagefind is run on, from now on."""
+    ran: list[Path] = []
+    real = search._run_pagefind
+
+    def counted(site: Path, output: Path, background: bool = False) -> str | None:
+        ran.append(site)
+        return real(site, output, background)
+
+    monkeypatch.setattr(search, "_run_pagefind", counted)
+    return ran
+
+
+def _head_start_case(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes], str, str]:
+    """Sources in 4 shards, indexed once; two pages of one shard."""
+    src, first = tmp_path / "src", tmp_path / "site" / "pagefind"
+    pages = _pages(12)
+    update_sources(src, pages, pages, per_shard=3)
+    assert build_search_index(src, first) == []
+    rel = "page-004/index.html"
+    other = next(r for r in pages if r != rel and shard_of(r, 4) == shard_of(rel, 4))
+    return src, first, pages, rel, other
+
+
+def test_head_start_bundle_is_taken_when_its_shard_did_not_change_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, first, pages, rel, _ = _head_start_case(tmp_path)
+    ran = _counting_runs(monkeypatch)
+    writer = SourceWriter(src, pages, [], per_shard=3)
+    writer.add({rel: _page("Page 4", "zyzzogeton")})
+    head = HeadStart(src, tmp_path / "site", writer.shard_digests(writer.dirty), writer.count)
+    # The rest of the edit's pages: the same articles (their asides changed).
+    writer.add({r: data for r, data in pages.items() if r != rel})
+    dirty = writer.finish()
+    assert dirty == {shard_of(rel, 4)}
+    out = tmp_path / "two"
+    assert build_search_index(src, out, previous=first, dirty=dirty, head=head) == []
+    head.finish()
+    assert ran == [shard_sources(src, shard_of(rel, 4), 4)], "pagefind ran once, ahead"
+    assert not (tmp_path / ".site.pagefind-head").exists()
+    fresh = tmp_path / "fresh"
+    assert build_search_index(src, fresh) == []
+    assert {k: v[1] for k, v in _files(fresh).items()} == {k: v[1] for k, v in _files(out).items()}
+
+
+def test_head_start_is_not_taken_when_its_shard_changed_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, first, pages, rel, other = _head_start_case(tmp_path)
+    ran = _counting_runs(monkeypatch)
+    writer = SourceWriter(src, pages, [], per_shard=3)
+    writer.add({rel: _page("Page 4", "zyzzogeton")})
+    head = HeadStart(src, tmp_path / "site", writer.shard_digests(writer.dirty), writer.count)
+    # Another page of the same shard changes its article after pagefind started.
+    writer.add({other: _page("Other", "quokkaphile")})
+    dirty = writer.finish()
+    out = tmp_path / "two"
+    assert build_search_index(src, out, previous=first, dirty=dirty, head=head) == []
+    head.finish()
+    mine = shard_sources(src, shard_of(rel, 4), 4)
+    assert ran == [mine, mine], "indexed ahead, then again with both pages"
+    fresh = tmp_path / "fresh"
+    assert build_search_index(src, fresh) == []
+    assert {k: v[1] for k, v in _files(fresh).items()} == {k: v[1] for k, v in _files(out).items()}
+
+
+def test_a_failed_head_start_is_indexed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, first, pages, rel, _ = _head_start_case(tmp_path)
+    real = search._run_pagefind
+    ran: list[Path] = []
+
+    def failing_ahead(site: Path, output: Path, background: bool = False) -> str | None:
+        ran.append(output)
+        return "crashed" if "pagefind-head" in str(output) else real(site, output, background)
+
+    monkeypatch.setattr(search, "_run_pagefind", failing_ahead)
+    writer = SourceWriter(src, pages, [], per_shard=3)
+    writer.add({rel: _page("Page 4", "zyzzogeton")})
+    head = HeadStart(src, tmp_path / "site", writer.shard_digests(writer.dirty), writer.count)
+    dirty = writer.finish()
+    out = tmp_path / "two"
+    assert build_search_index(src, out, previous=first, dirty=dirty, head=head) == []
+    head.finish()
+    assert len(ran) == 2 and "pagefind-head" not in str(ran[1])
+    fresh = tmp_path / "fresh"
+    assert build_search_index(src, fresh) == []
+    assert {k: v[1] for k, v in _files(fresh).items()} == {k: v[1] for k, v in _files(out).items()}
 
 
 def test_stale_previous_shard_is_reindexed_even_if_not_named_dirty(tmp_path: Path) -> None:

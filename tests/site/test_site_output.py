@@ -45,8 +45,10 @@ def test_pagefind_indexes_concept_pages(basic_site: tuple[Path, SiteOutput]) -> 
     assert (bundle / "pagefind.js").is_file() and (bundle / "pagefind-ui.js").is_file()
     entry = json.loads((bundle / "pagefind-entry.json").read_text())
     pages = sum(lang["page_count"] for lang in entry["languages"].values())
-    # One per concept page (home, stubs and the hostile note included), none for index pages.
-    assert pages == 9
+    # One per note's concept page (home and the hostile note included), none for index
+    # pages or the one stub (search finds what is written).
+    assert pages == 8
+    assert "data-pagefind-body" not in (out / "missing-concept" / "index.html").read_text()
 
 
 def test_user_template_overrides_one_template(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from sitehtml import Page
 
 from kgraph.site.output import SiteOutput
+from kgraph.site.search import search_source
 
 
 def page(site: tuple[Path, SiteOutput], rel: str) -> str:
@@ -103,6 +104,10 @@ def test_stub_and_wanted_pages(basic_site: tuple[Path, SiteOutput]) -> None:
     wanted = page(basic_site, "wanted/index.html")
     row = wanted[wanted.index("Missing concept") :]
     assert 'href="../neuron/index.html">Neuron</a>' in row.split("</tr>")[0]
+    # Search finds what is written: a stub page is left out of the index, a note's is not.
+    assert search_source(stub.encode()) is None
+    found = search_source(page(basic_site, "neuron/index.html").encode())
+    assert found is not None and b"Neuron" in found
 
 
 def test_tags_index_hides_single_use_tags(basic_site: tuple[Path, SiteOutput]) -> None:
