@@ -6,6 +6,7 @@ work then finishes in a detached process instead of holding the user up.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gc
 import os
@@ -15,6 +16,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+# True in the detached process `detached` starts.
+_in_detached = False
 
 
 def detached(fn: Callable[..., Any], *args: Any) -> None:
@@ -34,6 +38,8 @@ def detached(fn: Callable[..., Any], *args: Any) -> None:
     try:
         if os.fork() == 0:
             try:
+                global _in_detached
+                _in_detached = True
                 _detach()
                 # The process is short-lived and what it allocates (stripped copies,
                 # pickles) holds no cycles: a collection would only rescan, and so copy,
@@ -44,6 +50,16 @@ def detached(fn: Callable[..., Any], *args: Any) -> None:
                 os._exit(0)
     finally:
         os._exit(0)
+
+
+def yielding(fn: Callable[..., Any], *args: Any) -> None:
+    """Call `fn(*args)`; in a detached process, at the lowest CPU priority from now on:
+    work that only saves time later (the query snapshot) then takes what the next build
+    leaves of the cores instead of competing with it (Linux nice 19)."""
+    if _in_detached:
+        with contextlib.suppress(OSError):
+            os.nice(19)
+    fn(*args)
 
 
 def remove_later(tree: Path) -> None:

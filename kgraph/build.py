@@ -520,7 +520,12 @@ class Builder:
             if self.indexer is None:
                 # Keyed by the vault as it was before this build read it, so a note
                 # saved meanwhile makes the snapshot stale, never wrongly current.
-                later.append((self._save_snapshot, (cg, vault_key)))
+                from kgraph.background import yielding
+
+                # Last, at the lowest priority: it only serves queries, and may still
+                # run as the next build starts (which then starts no early process: the
+                # saving lock is held until the end, see `earlygraph`).
+                later.append((yielding, (self._save_snapshot, cg, vault_key)))
             else:
                 self._snapshot_due = cg  # serve saves it once, when it stops
         self._state = state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -65,3 +66,27 @@ def test_detached_work_runs_without_the_cycle_collector(tmp_path: Path) -> None:
         time.sleep(0.02)
     assert out.read_text() == "False", "the detached process skips collections"
     assert gc.isenabled(), "the caller's collector is untouched"
+
+
+def _record_priority(where: Path) -> None:
+    part = where.with_suffix(".part")
+    part.write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
+    part.replace(where)
+
+
+def test_yielding_work_runs_at_the_lowest_priority_only_when_detached(tmp_path: Path) -> None:
+    import sys
+
+    if sys.platform != "linux":
+        pytest.skip("detached work runs in place off Linux")
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    here = tmp_path / "here.txt"
+    kgraph.background.yielding(_record_priority, here)
+    assert int(here.read_text()) == mine, "in place, the caller's priority is untouched"
+    there = tmp_path / "there.txt"
+    kgraph.background.detached(kgraph.background.yielding, _record_priority, there)
+    deadline = time.monotonic() + 20
+    while not there.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert int(there.read_text()) == 19
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine
