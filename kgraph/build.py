@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -547,6 +547,14 @@ class Builder:
                 where = kept_file(config.cache_dir, config.vault)
                 graph_facts = (where, cg, linked_problems, data.notes, data.files, digests)
                 later.insert(1 if data.unsaved else 0, (save_kept, graph_facts))
+                if data.compiled:
+                    from kgraph.bodystore import save as save_bodies
+                    from kgraph.bodystore import store_file
+
+                    # Then the bodies this build compiled, for the pages later edits
+                    # render again around them.
+                    bodies = (store_file(config.cache_dir, config.vault), data.compiled, data.notes)
+                    later.insert(2 if data.unsaved else 1, (save_bodies, bodies))
             if later:
                 from kgraph.background import detached, each_holding
 
@@ -771,6 +779,8 @@ class Builder:
             )
         if early is not None and not indexes & early.parts:
             early.cancel()  # no link changed after all: free its core for the pages
+        if todo and self._one_off:
+            self._fetch_bodies(cg, data, todo)
         # The renderer's page assignment: assigning again costs a tenth of a second.
         owners = {page: key for key, page in self._renderer.ctx.pages.items()}
         gone = set(old.owners) - set(owners) if todo is not None else None
@@ -892,6 +902,27 @@ class Builder:
         )
         self._rendered = len(site.dependencies)
         return site, keep, state
+
+    def _fetch_bodies(self, cg: ConceptGraph, data: VaultData, todo: Iterable[str]) -> None:
+        """Give the renderer the stored templates of the bodies on the pages to render
+        that this build did not compile while reading (`kgraph.bodystore`). Only a
+        one-off build's renderer takes them: it renders this vault state once."""
+        from kgraph.bodystore import fetch, store_file
+
+        renderer = self._renderer
+        assert renderer is not None
+        have = renderer.ctx.compiled
+        notes = [
+            note
+            for key in todo
+            if (concept := cg.concepts.get(key)) is not None
+            for note in concept.notes
+            if (note.path, note.body_line) not in have
+        ]
+        if notes:
+            found = fetch(store_file(self.config.cache_dir, self.config.vault), notes)
+            if found:
+                renderer.ctx.compiled = {**have, **found}
 
     def _publish_early(self, head: SiteOutput) -> None:
         """Write the edited notes' pages in place before the other pages a link edit

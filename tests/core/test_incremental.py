@@ -227,6 +227,35 @@ def test_an_edit_indexes_its_own_search_shard_ahead(
     clean_build_equals(vault, out)
 
 
+def test_pages_rendered_again_fill_their_stored_bodies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kgraph.vault import fastrender
+
+    monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")  # the stores are written before exit
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+    build(vault, out)
+    compiled: list[str] = []
+    real = fastrender.compile_body
+
+    def counted(body: str, body_line: int) -> fastrender.Compiled | None:
+        compiled.append(body)
+        return real(body, body_line)
+
+    monkeypatch.setattr(fastrender, "compile_body", counted)
+    before = snapshot(out)
+    (vault / "B.md").write_text("---\ntitle: Beta\n---\nBeta leads to [[Gamma]] and [[Phi]].\n")
+    report = build(vault, out)
+    diff = changed(before, snapshot(out))
+    # Gamma's and Phi's pages show the new link; their bodies come from the store.
+    assert {"beta/index.html", "gamma/index.html", "phi/index.html"} <= diff
+    assert report["pages"]["rendered"] >= 3
+    assert compiled == ["Beta leads to [[Gamma]] and [[Phi]].\n"], "only the edited body"
+    monkeypatch.undo()
+    clean_build_equals(vault, out)
+
+
 def test_template_edit_rerenders_the_pages_using_it(tmp_path: Path) -> None:
     vault = make_vault(tmp_path)
     out = tmp_path / "site"
