@@ -110,8 +110,14 @@ def test_cache_written_after_the_record_still_allows_a_noop(
         call for fn, args in later if fn is kgraph.background.each_holding for call in args[1]
     ]
     # The bucket comes first, then the linked graph: a build started meanwhile needs them
-    # to take its shortcuts (the snapshot, written last, is only for queries).
-    assert [fn.__name__ for fn, _ in deferred] == ["save_buckets", "save_kept", "_save_snapshot"]
+    # to take its shortcuts; then the edited body, and last, at the lowest priority, the
+    # snapshot, which is only for queries.
+    names = [
+        f"{args[0].__name__} yielding" if fn is kgraph.background.yielding else fn.__name__
+        for fn, args in deferred
+    ]
+    assert names == ["save_buckets", "save_kept", "save", "_save_snapshot yielding"]
+    assert deferred[2][0].__module__ == "kgraph.bodystore"
     finish_detached()  # after the record: the bucket's mtime moves on
     assert any(p.stat().st_mtime_ns != ns for p, ns in before.items())
     assert skipped(build(vault, out))
