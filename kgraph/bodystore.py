@@ -4,8 +4,8 @@ An edit renders again the pages around it: a new link changes its neighbours' lo
 graphs, a renamed title every page linking it. Their bodies did not change, yet each was
 compiled again from its Markdown (two thirds of such a page's render time). This store
 keeps each body's `fastrender.Template`, keyed by a digest of the body text, its first
-line and the compiler's version: a template is a function of exactly those, so a stored
-one is the one compiling again would give, and any other body misses.
+line and the compiler (`compiler_id`): a template is a function of exactly those, so a
+stored one is the one compiling again would give, and any other body misses.
 
 Builds read it (a few indexed lookups) before rendering; the detached writer adds the
 templates of the bodies the build read and, when the store holds many more bodies than
@@ -21,6 +21,7 @@ import os
 import pickle
 import sqlite3
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,32 @@ def store_file(cache_dir: Path, vault: Path) -> Path:
     return cache_dir / f"bodies-{vault_id(vault)}.sqlite"
 
 
+@lru_cache(maxsize=1)
+def compiler_id() -> bytes:
+    """The compiler's identity: kgraph's version and the source of the modules that
+    compile a body (a checkout being worked on keeps its version), and the versions of
+    the libraries whose output a body holds (Pygments' highlighting above all)."""
+    import markdown_it
+    import pygments
+
+    import kgraph.vault
+
+    h = hashlib.blake2b(
+        f"{FORMAT}\0{__version__}\0{pygments.__version__}\0{markdown_it.__version__}".encode(),
+        digest_size=16,
+    )
+    root = Path(kgraph.vault.__file__).parent
+    for source in sorted([*root.glob("*.py"), *root.glob("syntax/*.py")]):
+        h.update(source.relative_to(root).as_posix().encode() + b"\0")
+        with contextlib.suppress(OSError):
+            h.update(source.read_bytes())
+    return h.digest()
+
+
 def body_key(body: str, body_line: int) -> bytes:
     """What decides a body's template: its text, its first line and the compiler."""
-    h = hashlib.blake2b(f"{FORMAT}\0{__version__}\0{body_line}\0".encode(), digest_size=16)
+    h = hashlib.blake2b(compiler_id(), digest_size=16)
+    h.update(f"{body_line}\0".encode())
     h.update(body.encode("utf-8", "surrogatepass"))
     return h.digest()
 

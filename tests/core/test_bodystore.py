@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,3 +109,33 @@ def test_fetched_equals_compiled_again(lines: list[str], body_line: int) -> None
         assert found == {}
     else:
         assert found == {("p.md", body_line): Template.of(compile_body(body, body_line))}
+
+
+def test_another_compiler_misses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kgraph.bodystore as bodystore
+
+    store = tmp_path / "bodies.sqlite"
+    a = note("a.md", BODY)
+    save(store, compiled_of(a), [a])
+    assert fetch(store, [a]) == compiled_of(a)
+    # Another kgraph, Pygments or markdown-it, or an edited compiler module.
+    monkeypatch.setattr(bodystore, "compiler_id", lambda: b"another compiler")
+    assert fetch(store, [a]) == {}
+
+
+def test_the_compiler_id_follows_its_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import kgraph.vault
+    from kgraph.bodystore import compiler_id
+
+    copy = tmp_path / "vault"
+    shutil.copytree(Path(kgraph.vault.__file__).parent, copy)
+    monkeypatch.setattr(kgraph.vault, "__file__", str(copy / "__init__.py"))
+    fresh = compiler_id.__wrapped__  # uncached
+    assert fresh() == compiler_id(), "the same sources, the same id"
+    with (copy / "syntax" / "math.py").open("a") as fh:
+        fh.write("\n# edited\n")
+    assert fresh() != compiler_id()
