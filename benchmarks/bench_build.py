@@ -13,6 +13,7 @@ Each measurement runs in a fresh process, one after another:
   for an edit of prose and for an edit that adds a link
 - warm `kgraph query neighbors`
 - peak memory of the cold build: the largest sum of RSS over the build's process tree
+Every timed step starts after `os.sync()` (see `quiesce`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,16 @@ from benchmarks.generate_vault import title_of
 OUT = Path(__file__).parent / "out"
 
 
+def quiesce() -> None:
+    """Write back what earlier steps left in the page cache before a timed step starts: a
+    cold build leaves hundreds of megabytes, which the kernel would otherwise flush
+    (after 30 s) during whatever step comes next, on its cores."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def run(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    quiesce()
     t = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, env=env)
     return time.perf_counter() - t
@@ -108,6 +118,7 @@ def run_peak(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     the last of them, detached ones included, has exited; sampled every 50 ms."""
     _adopt_orphans()
     me = os.getpid()
+    quiesce()
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = 0.0
