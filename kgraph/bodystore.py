@@ -83,8 +83,8 @@ def fetch(path: Path, notes: Iterable[Note]) -> dict[Where, Template]:
         return {}
     found: dict[Where, Template] = {}
     try:
-        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=0.5)
-    except sqlite3.Error:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+    except (sqlite3.Error, OSError, ValueError):
         return {}
     try:
         keys = list(wanted)

@@ -43,6 +43,13 @@ def test_stored_templates_come_back_for_the_same_bodies(tmp_path: Path) -> None:
     assert found == want
 
 
+def test_a_store_named_by_a_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    a = note("a.md", BODY)
+    save(Path("cache") / "bodies.sqlite", compiled_of(a), [a])
+    assert fetch(Path("cache") / "bodies.sqlite", [a]) == compiled_of(a)
+
+
 def test_another_body_or_first_line_misses(tmp_path: Path) -> None:
     store = tmp_path / "bodies.sqlite"
     a = note("a.md", BODY)
