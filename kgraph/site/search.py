@@ -383,16 +383,16 @@ class HeadStart:
         self.digests = dict(digests)
         self.folder = out.parent / f".{out.name}.pagefind-head"
         shutil.rmtree(self.folder, ignore_errors=True)
-        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.digests)))
+        pool = ThreadPoolExecutor(max_workers=max(1, len(self.digests)))
         self._runs = {
-            shard: self._pool.submit(
+            shard: pool.submit(
                 _run_pagefind,
                 shard_sources(source_dir, shard, count),
                 self.folder / f"{shard:02d}",
             )
             for shard in self.digests
         }
-        self._pool.shutdown(wait=False)
+        pool.shutdown(wait=False)  # the runs finish; `finish` waits for them
 
     def covers(self, shard: int, count: int, digest: str) -> bool:
         """Whether the shard is being indexed from these sources."""

@@ -189,14 +189,27 @@ def _head_start_case(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes], str,
     return src, first, pages, rel, other
 
 
+def _edited_ahead(
+    src: Path, pages: dict[str, bytes], rel: str, site: Path
+) -> tuple[SourceWriter, HeadStart]:
+    """`rel`'s article edited, and its shard's index started ahead, as an edit does."""
+    writer = SourceWriter(src, pages, [], per_shard=3)
+    writer.add({rel: _page("Page 4", "zyzzogeton")})
+    return writer, HeadStart(src, site, writer.shard_digests(writer.dirty), writer.count)
+
+
+def _same_as_from_scratch(src: Path, out: Path, fresh: Path) -> None:
+    """The index in `out` is byte for byte the one made from scratch of the same sources."""
+    assert build_search_index(src, fresh) == []
+    assert {k: v[1] for k, v in _files(fresh).items()} == {k: v[1] for k, v in _files(out).items()}
+
+
 def test_head_start_bundle_is_taken_when_its_shard_did_not_change_since(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src, first, pages, rel, _ = _head_start_case(tmp_path)
     ran = _counting_runs(monkeypatch)
-    writer = SourceWriter(src, pages, [], per_shard=3)
-    writer.add({rel: _page("Page 4", "zyzzogeton")})
-    head = HeadStart(src, tmp_path / "site", writer.shard_digests(writer.dirty), writer.count)
+    writer, head = _edited_ahead(src, pages, rel, tmp_path / "site")
     # The rest of the edit's pages: the same articles (their asides changed).
     writer.add({r: data for r, data in pages.items() if r != rel})
     dirty = writer.finish()
@@ -206,9 +219,7 @@ def test_head_start_bundle_is_taken_when_its_shard_did_not_change_since(
     head.finish()
     assert ran == [shard_sources(src, shard_of(rel, 4), 4)], "pagefind ran once, ahead"
     assert not (tmp_path / ".site.pagefind-head").exists()
-    fresh = tmp_path / "fresh"
-    assert build_search_index(src, fresh) == []
-    assert {k: v[1] for k, v in _files(fresh).items()} == {k: v[1] for k, v in _files(out).items()}
+    _same_as_from_scratch(src, out, tmp_path / "fresh")
 
 
 def test_head_start_is_not_taken_when_its_shard_changed_after(
@@ -216,9 +227,7 @@ def test_head_start_is_not_taken_when_its_shard_changed_after(
 ) -> None:
     src, first, pages, rel, other = _head_start_case(tmp_path)
     ran = _counting_runs(monkeypatch)
-    writer = SourceWriter(src, pages, [], per_shard=3)
-    writer.add({rel: _page("Page 4", "zyzzogeton")})
-    head = HeadStart(src, tmp_path / "site", writer.shard_digests(writer.dirty), writer.count)
+    writer, head = _edited_ahead(src, pages, rel, tmp_path / "site")
     # Another page of the same shard changes its article after pagefind started.
     writer.add({other: _page("Other", "quokkaphile")})
     dirty = writer.finish()
@@ -227,9 +236,7 @@ def test_head_start_is_not_taken_when_its_shard_changed_after(
     head.finish()
     mine = shard_sources(src, shard_of(rel, 4), 4)
     assert ran == [mine, mine], "indexed ahead, then again with both pages"
-    fresh = tmp_path / "fresh"
-    assert build_search_index(src, fresh) == []
-    assert {k: v[1] for k, v in _files(fresh).items()} == {k: v[1] for k, v in _files(out).items()}
+    _same_as_from_scratch(src, out, tmp_path / "fresh")
 
 
 def test_a_failed_head_start_is_indexed_again(
@@ -244,17 +251,13 @@ def test_a_failed_head_start_is_indexed_again(
         return "crashed" if "pagefind-head" in str(output) else real(site, output, background)
 
     monkeypatch.setattr(search, "_run_pagefind", failing_ahead)
-    writer = SourceWriter(src, pages, [], per_shard=3)
-    writer.add({rel: _page("Page 4", "zyzzogeton")})
-    head = HeadStart(src, tmp_path / "site", writer.shard_digests(writer.dirty), writer.count)
+    writer, head = _edited_ahead(src, pages, rel, tmp_path / "site")
     dirty = writer.finish()
     out = tmp_path / "two"
     assert build_search_index(src, out, previous=first, dirty=dirty, head=head) == []
     head.finish()
     assert len(ran) == 2 and "pagefind-head" not in str(ran[1])
-    fresh = tmp_path / "fresh"
-    assert build_search_index(src, fresh) == []
-    assert {k: v[1] for k, v in _files(fresh).items()} == {k: v[1] for k, v in _files(out).items()}
+    _same_as_from_scratch(src, out, tmp_path / "fresh")
 
 
 def test_stale_previous_shard_is_reindexed_even_if_not_named_dirty(tmp_path: Path) -> None:
