@@ -46,7 +46,7 @@ def encode(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _checksum(payload: bytes) -> bytes:
+def _checksum(payload: bytes | memoryview) -> bytes:
     return b"%d:%08x" % (len(payload), zlib.crc32(payload))
 
 
@@ -75,14 +75,17 @@ def read_pickle(path: Path, kind: str) -> Any:
         raise CacheError(f"{path.name}: cannot unpickle: {exc}") from exc
 
 
-def read_payload(path: Path, kind: str) -> bytes:
-    """The checked payload `write_encoded` wrote, for a caller that unpickles it itself."""
+def read_payload(path: Path, kind: str) -> memoryview:
+    """The checked payload `write_encoded` wrote, for a caller that unpickles it itself.
+
+    A view into the file's bytes: slicing bytes copies them, and a parse cache holds
+    tens of megabytes (two copies cost more than its checksum)."""
     data = path.read_bytes()
     header = _header(kind)
     if not data.startswith(header):
         raise CacheError(f"{path.name}: not a kgraph {kind} cache of this version")
-    rest = data[len(header) :]
-    digest, sep, payload = rest.partition(b"\n")
-    if not sep or _checksum(payload) != digest:
+    end = data.find(b"\n", len(header))
+    payload = memoryview(data)[end + 1 :]
+    if end < 0 or _checksum(payload) != data[len(header) : end]:
         raise CacheError(f"{path.name}: checksum mismatch (truncated or corrupt)")
     return payload

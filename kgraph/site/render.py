@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -338,12 +338,14 @@ class SiteRenderer:
         home_key = next(
             (k for k in HOME_KEYS if k in self.ctx.pages and self.kind(k) == "note"), None
         )
+        kinds = {k: self.kind(k) for k in self.ctx.pages}
+        counts = Counter(kinds.values())
         values: dict[str, Any] = {
             "home": None,
             "hubs": [],
             "recent": [],
-            "count": sum(1 for k in self.ctx.pages if self.kind(k) == "note"),
-            "wanted": sum(1 for k in self.ctx.pages if self.kind(k) == "stub"),
+            "count": counts["note"],
+            "wanted": counts["stub"],
         }
         shows: set[str] = set()
         if home_key is not None:
@@ -353,11 +355,14 @@ class SiteRenderer:
             values["home"] = {"concept": concept, "html": body}
             shows |= rendered.shows | {home_key}
         hubs = [e for k in self.hubs() if (e := self.entry(page, k))]
-        recent_keys = sorted(
-            (k for k in self.note_keys() if self.dates.get(k)),
-            key=lambda k: (self.dates[k], k),
-            reverse=True,
-        )[:12]
+        dates = self.dates
+        # The twelve newest, without sorting every note by title first (`note_keys`):
+        # the home page is rendered again whenever a concept comes or goes.
+        recent_keys = heapq.nlargest(
+            12,
+            (k for k, kind in kinds.items() if kind != "stub" and dates.get(k)),
+            key=lambda k: (dates[k], k),
+        )
         values["hubs"] = hubs
         values["recent"] = [
             (self.dates[k][:10], e) for k in recent_keys if (e := self.entry(page, k))
