@@ -21,8 +21,11 @@ from typing import Any
 _in_detached = False
 
 
-def detached(fn: Callable[..., Any], *args: Any) -> None:
-    """Run `fn(*args)` in a detached grandchild process (Linux), else right here."""
+def detached(fn: Callable[..., Any], *args: Any, keep_fd: int | None = None) -> None:
+    """Run `fn(*args)` in a detached grandchild process (Linux), else right here.
+
+    `keep_fd` stays open in that process (a lock it must go on holding); every other
+    inherited descriptor is closed."""
     if sys.platform != "linux" or os.environ.get("KGRAPH_NO_BACKGROUND"):
         fn(*args)
         return
@@ -40,7 +43,7 @@ def detached(fn: Callable[..., Any], *args: Any) -> None:
             try:
                 global _in_detached
                 _in_detached = True
-                _detach()
+                _detach(keep_fd)
                 # The process is short-lived and what it allocates (stripped copies,
                 # pickles) holds no cycles: a collection would only rescan, and so copy,
                 # the parent's whole heap.
@@ -119,14 +122,18 @@ def busy(lock: Path) -> bool:
     return False
 
 
-def _detach() -> None:
-    """Own session; no inherited descriptors: a caller reading our output must not wait
-    for this process, and the build lock must not outlive the build."""
+def _detach(keep: int | None = None) -> None:
+    """Own session; no inherited descriptors but `keep`: a caller reading our output must
+    not wait for this process, and the build lock must not outlive the build."""
     os.setsid()
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
-    os.closerange(3, _max_fd())
+    if keep is not None and keep > 2:
+        os.closerange(3, keep)
+        os.closerange(keep + 1, _max_fd())
+    else:
+        os.closerange(3, _max_fd())
 
 
 def _max_fd() -> int:

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +28,10 @@ from kgraph.graph.build import ConceptGraph, build_graph
 from kgraph.incremental import (
     PageState,
     Signatures,
-    encode_state,
     global_key,
     load_state,
     pages_to_render,
     resolver_key,
-    save_encoded_state,
     save_state,
     signatures,
     state_file,
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from kgraph.preview import Preview
     from kgraph.site.parallel import EarlyPart
     from kgraph.site.search import IndexRun
+    from kgraph.statefile import PendingState
 
 
 @dataclass
@@ -97,8 +97,11 @@ class BuildResult:
             kinds: Counter[Any] = Counter()
             edges: Counter[Any] = Counter()
             if g is not None:
-                kinds.update(d.get("kind") for _, d in g.nodes(data=True))
-                edges.update(k for _, _, k in g.edges(keys=True))
+                # From the adjacency dicts (each edge's key dict once): networkx's edge
+                # view makes a tuple per edge, twice the time at 100,000 edges.
+                kinds.update(d.get("kind") for d in g._node.values())
+                keydicts = chain.from_iterable(nbrs.values() for nbrs in g._succ.values())
+                edges.update(chain.from_iterable(keydicts))
             self._counts = (kinds, edges)
         return self._counts
 
@@ -291,7 +294,6 @@ class Builder:
         self._snapshot_due: ConceptGraph | None = None
         self._cell_problems: list[Problem] = []
         self._indexing: IndexRun | None = None  # the command line's, once sources are written
-        self._survey: dict[str, str] | None = None  # the published site, listed early
         self._early_graph: EarlyGraph | None = None  # the global graph, laid out meanwhile
         self.graph_kept = False  # the last build took the last graph with the same edges
         self._renderer: Any = None  # the last full render's SiteRenderer
@@ -391,7 +393,6 @@ class Builder:
             if self._indexing is not None:  # a build that failed after its sources
                 self._indexing.finish()
                 self._indexing = None
-            self._survey = None
             if self._early_graph is not None:
                 self._early_graph.cancel()
                 self._early_graph = None
@@ -474,13 +475,17 @@ class Builder:
 
         # The command line's search index has been building since the sources were written.
         indexing, self._indexing = self._indexing, None
-        existing, self._survey = self._survey, None
-        state_blob = b""
+        pending: PendingState | None = None
         with result.stage("write"):
             if indexing is not None:
-                # Meanwhile, on this core: the state's bytes and the report's counts.
-                state_blob = encode_state(state)
+                from kgraph.statefile import PendingState
+
+                # Meanwhile, on this core: the report's counts.
                 result.count_graph()
+                # The page state is written after this process exits (`kgraph.statefile`):
+                # the old one goes before the site it describes is replaced.
+                pending = PendingState(state_file(config.cache_dir, config.vault))
+                pending.drop_old()
                 try:
                     stats = publish(
                         config.out,
@@ -488,8 +493,10 @@ class Builder:
                         site.copies,
                         keep,
                         before_swap=indexing.install,
-                        existing=existing,
                     )
+                except BaseException:
+                    pending.release()
+                    raise
                 finally:
                     indexing.finish()
                 result.problems.extend(indexing.problems)
@@ -530,14 +537,18 @@ class Builder:
                 self._snapshot_due = cg  # serve saves it once, when it stops
         self._state = state
         if self.indexer is None:
-            save_encoded_state(state_file(config.cache_dir, config.vault), state_blob)
+            # Cache files written after the site is in place, with an mtime chosen now,
+            # so the no-op record can name them already.
+            stamp = time.time_ns()
+            if pending is None:  # no index run: nothing above took the state's lock
+                from kgraph.statefile import PendingState
+
+                pending = PendingState(state_file(config.cache_dir, config.vault))
+            result.pending_caches = {pending.path: stamp}
             if data.unsaved:
                 from kgraph.vault.load import save_buckets
 
-                # The parse cache of the edited files, written after the site is in place,
-                # with an mtime chosen now, so the no-op record can name it already.
-                stamp = time.time_ns()
-                result.pending_caches = {dest: stamp for dest in data.unsaved}
+                result.pending_caches.update(dict.fromkeys(data.unsaved, stamp))
                 # First: the next build needs it to skip digesting every concept again.
                 later.insert(0, (save_buckets, (data.unsaved, stamp)))
             if self._one_off:
@@ -555,10 +566,14 @@ class Builder:
                     # render again around them.
                     bodies = (store_file(config.cache_dir, config.vault), data.compiled, data.notes)
                     later.insert(2 if data.unsaved else 1, (save_bodies, bodies))
-            if later:
-                from kgraph.background import detached, each_holding
+            from kgraph.background import detached
 
-                detached(each_holding, saving_lock(config), later)
+            try:
+                # The page state first: the next build may be waiting for it.
+                calls = (pending, state, stamp, saving_lock(config), later)
+                detached(_write_and_save, *calls, keep_fd=pending.fd)
+            finally:
+                pending.release()  # this process's hold; the writer keeps its own
         else:
             self._dirty = True
         if self.fast_edits:
@@ -722,7 +737,11 @@ class Builder:
         try:
             old = self._state
             if old is None:
-                old, problems = load_state(state_file(config.cache_dir, config.vault))
+                from kgraph.statefile import await_state
+
+                where = state_file(config.cache_dir, config.vault)
+                await_state(where)  # the last build's, if its writer is still at it
+                old, problems = load_state(where)
                 result.problems.extend(problems)
             attachments = sorted(set(data.files) - set(data.note_files))
             new_global = global_key(config, executed=bool(cells)) + ":" + _digest_list(attachments)
@@ -802,11 +821,6 @@ class Builder:
             if self.indexer is None:
                 head = heads.pop() if heads else None
                 self._indexing = IndexRun(self.search_dir, config.out, indexed[-1], head)
-                if early is not None:
-                    from kgraph.publish import survey
-
-                    # Waiting for the global graph: list the published site meanwhile.
-                    self._survey = survey(config.out)
 
         stage = None
         if fresh and self._one_off:
@@ -977,6 +991,22 @@ class Builder:
                             "data": where.get(fig.data, ""),
                         }
                     )
+
+
+def _write_and_save(
+    pending: PendingState,
+    state: PageState,
+    stamp: int,
+    lock: Path,
+    later: list[tuple[Callable[..., Any], tuple[Any, ...]]],
+) -> None:
+    """The detached writer's work: the page state, then the other caches in order,
+    holding the saving lock (`each_holding`)."""
+    from kgraph.background import each_holding
+
+    with contextlib.suppress(Exception):  # no state: the next build renders every page
+        pending.write(state, stamp)
+    each_holding(lock, later)
 
 
 def saving_lock(config: Config) -> Path:

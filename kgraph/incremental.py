@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kgraph import __version__
-from kgraph.cache import CacheError, encode, read_pickle, vault_id, write_encoded, write_pickle
+from kgraph.cache import CacheError, read_pickle, vault_id, write_pickle
 from kgraph.config import Config
 from kgraph.graph.build import ConceptGraph
 from kgraph.problems import Problem, problem
@@ -388,12 +388,3 @@ def load_state(path: Path) -> tuple[PageState, list[Problem]]:
 
 def save_state(path: Path, state: PageState) -> None:
     write_pickle(path, CACHE_KIND, state)
-
-
-def encode_state(state: PageState) -> bytes:
-    """The bytes `save_encoded_state` writes, made while something else is waited for."""
-    return encode(state)
-
-
-def save_encoded_state(path: Path, blob: bytes) -> None:
-    write_encoded(path, CACHE_KIND, blob)

@@ -72,12 +72,13 @@ def _caches(config: Config, pending: Mapping[Path, int] | None = None) -> list[s
     from kgraph.incremental import state_file
 
     folder = config.cache_dir / f"parse-{vault_id(config.vault)}"
+    state = state_file(config.cache_dir, config.vault)
     stamps = {Path(p).name: ns for p, ns in (pending or {}).items()}
-    names = set(stamps)
+    names = {Path(p).name for p in pending or {} if Path(p).parent == folder}
     with contextlib.suppress(OSError):
         # Only the buckets: a writer's temporary file comes and goes.
         names.update(p.name for p in folder.iterdir() if p.suffix == ".pickle")
-    paths = [state_file(config.cache_dir, config.vault), *(folder / n for n in sorted(names))]
+    paths = [state, *(folder / n for n in sorted(names))]
     found = []
     for path in paths:
         if path.name in stamps:
@@ -121,6 +122,11 @@ def unchanged_report(config: Config, key: str) -> dict[str, Any] | None:
         return None
     if not isinstance(saved, dict) or saved.get("kind") != KIND or saved.get("key") != key:
         return None
+    from kgraph.incremental import state_file
+    from kgraph.statefile import await_state
+
+    # The last build's page state may still be on its way (`kgraph.statefile`).
+    await_state(state_file(config.cache_dir, config.vault))
     if not _same_caches(saved.get("caches"), _caches(config)):
         return None
     report = saved.get("report")

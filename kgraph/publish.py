@@ -174,16 +174,6 @@ def check_output(out: Path) -> None:
         )
 
 
-def survey(out: Path) -> dict[str, str]:
-    """What `publish` finds in `out` before it writes anything, for a build to hand it
-    later (`existing=`): listing a 10,000-page site takes 0.2 s, which a build can spend
-    while it waits for something else. Nothing but that build may write `out` between
-    the two, as the build lock ensures."""
-    recover(out, keep_rendering=True)
-    check_output(out)
-    return _existing(out)
-
-
 def publish(
     out: Path,
     files: Mapping[str, bytes],
@@ -193,7 +183,6 @@ def publish(
     before_swap: Callable[[Path], None] | None = None,
     generated_lock: AbstractContextManager[object] | None = None,
     atomic: bool = True,
-    existing: Mapping[str, str] | None = None,
 ) -> PublishStats:
     """Make `out` hold exactly `files`, `copies` and the kept files; return what changed.
 
@@ -202,7 +191,6 @@ def publish(
     `atomic=False` (the dev server) writes the changed files in place instead: each file
     still appears whole, but the site is not swapped as one. `StagedFiles` rooted in
     `rendering_folder(out)` are already in place: that folder becomes the staging tree.
-    `existing` is what `survey(out)` found earlier in this build.
     """
     from kgraph.site.output import StagedFiles
 
@@ -213,8 +201,7 @@ def publish(
     # A view, not a copy: rendered pages may be held compressed until written.
     marker = {MARKER: b"This folder is written by kgraph build; it replaces it whole.\n"}
     files = ChainMap(marker, files)  # type: ignore[arg-type]
-    if existing is None:
-        existing = _existing(out)
+    existing = _existing(out)
     kept = {rel for rel in keep if rel in existing}
     plan_write: list[str] = []
     plan_copy: dict[str, Path] = {}

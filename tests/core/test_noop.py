@@ -87,9 +87,12 @@ def test_cache_written_after_the_record_still_allows_a_noop(
     """An edit's parse-cache bucket is written by a detached process, which may finish
     after the build recorded its inputs: the record must already expect it."""
     import kgraph.background
+    import kgraph.build
 
     later: list[tuple] = []
-    monkeypatch.setattr(kgraph.background, "detached", lambda fn, *args: later.append((fn, args)))
+    monkeypatch.setattr(
+        kgraph.background, "detached", lambda fn, *args, **_: later.append((fn, args))
+    )
 
     def finish_detached() -> None:
         while later:
@@ -106,9 +109,10 @@ def test_cache_written_after_the_record_still_allows_a_noop(
     before = {p: p.stat().st_mtime_ns for p in buckets}
     edited = build(vault, out)
     assert not skipped(edited) and edited["pages"]["written"] == 1
-    deferred = [
-        call for fn, args in later if fn is kgraph.background.each_holding for call in args[1]
-    ]
+    # The page state is written first (the next build waits for it), then, holding the
+    # saving lock, the calls below.
+    assert [fn for fn, _ in later] == [kgraph.build._write_and_save]
+    deferred = [call for fn, args in later for call in args[4]]
     # The bucket comes first, then the linked graph: a build started meanwhile needs them
     # to take its shortcuts; then the edited body, and last, at the lowest priority, the
     # snapshot, which is only for queries.
