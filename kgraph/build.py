@@ -540,10 +540,7 @@ class Builder:
             # Cache files written after the site is in place, with an mtime chosen now,
             # so the no-op record can name them already.
             stamp = time.time_ns()
-            if pending is None:  # no index run: nothing above took the state's lock
-                from kgraph.statefile import PendingState
-
-                pending = PendingState(state_file(config.cache_dir, config.vault))
+            assert pending is not None  # taken before publishing: a CLI build indexes
             result.pending_caches = {pending.path: stamp}
             if data.unsaved:
                 from kgraph.vault.load import save_buckets
