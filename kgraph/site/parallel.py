@@ -269,12 +269,12 @@ def render_parallel(
                 # The pages are in: the search index may start while the index pages are
                 # still rendered (index parts hold no searchable article).
                 on_pages_done()
-            rest = _indexes(cg, config, cells, renderer, index_parts - graph_part)
-            parts = [here, rest] if layout is None else [here, rest, layout.result()]
+            parts = [here, _indexes(cg, config, cells, renderer, index_parts - graph_part)]
+            if layout is not None:
+                parts.append(layout.result())
             if on_files is not None:
-                on_files(rest.files)
-                if layout is not None:
-                    on_files(parts[2].files)
+                for part in parts[1:]:
+                    on_files(part.files)
             if meanwhile is not None:
                 meanwhile()
             return merge(parts)
