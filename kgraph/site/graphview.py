@@ -38,7 +38,7 @@ class Neighbourhoods:
         ] = {}
         self._adj: dict[str, set[str]] = {}
         self._ordered: dict[str, list[str]] = {}
-        self._edges: dict[str, list[tuple[str, str]]] = {}
+        self._first: dict[str, dict[str, str]] = {}
         # Per node: its kind and its escaped full and short titles, for every page's SVG.
         self.labels: dict[str, tuple[str, str, str]] = {}
 
@@ -68,34 +68,22 @@ class Neighbourhoods:
             found = self._ordered[node] = sorted(self.adj(node))
         return found
 
-    def edges(self, node: str) -> list[tuple[str, str]]:
-        """(target, relation) of each edge out of `node` between kept nodes, in graph order."""
-        found = self._edges.get(node)
+    def first_relations(self, node: str) -> dict[str, str]:
+        """Kept target -> the first relation of `node`'s edges to it (no self-loops)."""
+        found = self._first.get(node)
         if found is None:
-            found = []
-            if node in self.keep and node in self._succ:
-                keep = self.keep
-                for v, keydict in self._succ[node].items():
-                    if v != node and v in keep:
-                        found.extend((v, str(rel)) for rel in keydict)
-            self._edges[node] = found
+            succ = self._succ.get(node)
+            if succ is None or node not in self.keep:
+                found = {}
+            else:
+                keep, keep_all = self.keep, self._keep_all
+                found = {
+                    v: str(next(iter(keydict)))
+                    for v, keydict in succ.items()
+                    if keydict and v != node and (keep_all or v in keep)
+                }
+            self._first[node] = found
         return found
-
-    def _pairs(self, u: str, among: set[str], pairs: dict[tuple[str, str], str]) -> None:
-        """Add to `pairs` each edge from `u` to a node of `among`, first relation first."""
-        succ = self._succ.get(u)
-        if succ is None or u not in self.keep:
-            return
-        if len(succ) <= len(among):
-            for v, rel in self.edges(u):
-                if v in among and (u, v) not in pairs:
-                    pairs[(u, v)] = rel
-            return
-        # A hub: look its few candidates up rather than walk its thousands of edges.
-        for v in among:
-            keydict = succ.get(v)
-            if keydict and v != u and v in self.keep and (u, v) not in pairs:
-                pairs[(u, v)] = str(next(iter(keydict)))
 
     def rings(self, key: str) -> tuple[list[str], list[tuple[str, str]]]:
         """The nodes of `local(key)` without its edges: (ring 1, ring 2 (node, parent))."""
@@ -123,12 +111,18 @@ class Neighbourhoods:
         inner = {key, *ring1}
         seen = inner | {node for node, _ in ring2}
         # One line per pair, and none between two outer nodes: the picture stays legible.
-        pairs: dict[tuple[str, str], str] = {}
-        for u in sorted(inner):
-            self._pairs(u, seen, pairs)
-        for v, _parent in ring2:
-            self._pairs(v, inner, pairs)
-        edges = sorted((u, v, rel) for (u, v), rel in pairs.items())[:LOCAL_EDGES]
+        # Each (u, v) comes up once (u inner, or u outer and v inner), so no pair repeats.
+        # The set intersections run in C over the smaller side: a hub's thousands of
+        # edges are not walked.
+        found: list[tuple[str, str, str]] = []
+        for u in inner:
+            first = self.first_relations(u)
+            found += [(u, v, first[v]) for v in first.keys() & seen]
+        for u, _parent in ring2:
+            first = self.first_relations(u)
+            found += [(u, v, first[v]) for v in first.keys() & inner]
+        found.sort()
+        edges = found[:LOCAL_EDGES]
         self._memo[key] = (ring1, ring2, edges)
         return self._memo[key]
 

@@ -121,3 +121,60 @@ def test_global_graph_data_lists_every_edge_between_nodes_once_in_order(
     assert [tuple(e) for e in data["edges"]] == want
     assert [n[2:] for n in data["nodes"]] == [[k.upper(), k + "/", "note"] for k in nodes]
     assert all(0 <= n[0] <= 1000 and 0 <= n[1] <= 1000 for n in data["nodes"])
+
+
+def _reference_local(
+    g: nx.MultiDiGraph, keep: set[str], key: str
+) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """The local picture as its definition reads, walking every edge."""
+
+    def adj(node: str) -> list[str]:
+        if node not in keep:
+            return []
+        both = set(g.successors(node)) | set(g.predecessors(node))
+        return sorted(v for v in both if v != node and v in keep)
+
+    ring1 = adj(key)[:16]
+    seen = {key, *ring1}
+    ring2: list[tuple[str, str]] = []
+    for parent in ring1:
+        for other in adj(parent):
+            if len(ring2) < 24 and other not in seen:
+                seen.add(other)
+                ring2.append((other, parent))
+    inner = {key, *ring1}
+    outer = {node for node, _ in ring2}
+    first: dict[tuple[str, str], str] = {}
+    for u, v, rel in g.edges(keys=True):
+        drawn = (u in inner and v in inner | outer) or (u in outer and v in inner)
+        if drawn and u != v and u in keep and v in keep and (u, v) not in first:
+            first[(u, v)] = rel
+    edges = sorted((u, v, rel) for (u, v), rel in first.items())[:80]
+    return ring1, ring2, edges
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 30),
+            st.integers(0, 30),
+            st.sampled_from(["links_to", "see_also", "following"]),
+        ),
+        max_size=300,
+    ),
+    st.sets(st.integers(0, 30), max_size=6),
+    st.integers(0, 30),
+)
+def test_local_neighbourhood_matches_its_definition(
+    edges: list[tuple[int, int, str]], dropped: set[int], centre: int
+) -> None:
+    # Dense graphs with self-loops, repeated relations and unkept nodes: a hub's edges
+    # outnumber the nodes it is compared with, which takes the other side of the
+    # set intersection.
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(f"n{i:02d}" for i in range(31))
+    for u, v, rel in edges:
+        g.add_edge(f"n{u:02d}", f"n{v:02d}", key=rel)
+    keep = {f"n{i:02d}" for i in range(31) if i not in dropped}
+    key = f"n{centre:02d}"
+    assert Neighbourhoods(g, keep).local(key) == _reference_local(g, keep, key)
