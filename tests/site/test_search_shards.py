@@ -131,7 +131,12 @@ def _entry_pages(bundle: Path) -> int:
     return sum(lang["page_count"] for lang in entry["languages"].values())
 
 
-def test_rebuild_reindexes_only_the_dirty_shard(tmp_path: Path) -> None:
+@pytest.mark.parametrize("with_cp", [True, False])
+def test_rebuild_reindexes_only_the_dirty_shard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_cp: bool
+) -> None:
+    if not with_cp:  # carried-over bundles linked by Python, as where no GNU cp is found
+        monkeypatch.setattr(search.shutil, "which", lambda name: None)
     src, first, second = tmp_path / "src", tmp_path / "one", tmp_path / "two"
     pages = _pages(12)
     update_sources(src, pages, pages, per_shard=3)
