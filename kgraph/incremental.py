@@ -12,10 +12,7 @@ or when it is new.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import pickle
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +21,7 @@ from typing import Any
 from kgraph import __version__
 from kgraph.cache import CacheError, read_pickle, vault_id, write_pickle
 from kgraph.config import Config
+from kgraph.digest import value_digest
 from kgraph.graph.build import ConceptGraph
 from kgraph.problems import Problem, problem
 from kgraph.vault.note import Note
@@ -52,29 +50,8 @@ class PageState:
     stubs: frozenset[str] = frozenset()  # the stub concepts (none known: none assumed)
 
 
-_picklers = threading.local()  # one reusable pickler per thread: 30,000 digests a build
-
-
 def _digest(parts: list[Any]) -> str:
-    # Pickled without a memo ("fast" mode), equal values give equal bytes whatever
-    # objects they share, as with repr; and at 10,000 concepts the signatures take
-    # 0.84 s instead of repr's 1.4 s (JSON was several times slower still).
-    held = getattr(_picklers, "held", None)
-    if held is None:
-        buf = io.BytesIO()
-        pickler = pickle.Pickler(buf, protocol=5)
-        pickler.fast = True
-        held = _picklers.held = (buf, pickler)
-    buf, pickler = held
-    buf.seek(0)
-    buf.truncate()
-    try:
-        pickler.dump(parts)
-        data = buf.getvalue()
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        _picklers.held = None  # a dump that failed halfway leaves nothing behind
-        data = b"repr:" + repr(parts).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return value_digest(parts)
 
 
 def _tree_digest(root: Path | None) -> list[tuple[str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import re
 from collections import Counter, defaultdict
@@ -15,6 +14,7 @@ from typing import Any
 import jinja2
 
 from kgraph.config import Config
+from kgraph.digest import value_digest
 from kgraph.problems import Problem, problem
 from kgraph.site.codestyle import pygments_css
 from kgraph.site.context import FigureInfo, SiteContext
@@ -454,7 +454,7 @@ class SiteRenderer:
 
 
 def _local_digest(ring1: Any, ring2: Any, edges: Any) -> str:
-    return hashlib.blake2b(repr((ring1, ring2, edges)).encode(), digest_size=12).hexdigest()
+    return value_digest((ring1, ring2, edges), size=12)
 
 
 def _tag_prefixes(tag: object) -> list[str]:

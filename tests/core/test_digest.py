@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kgraph.incremental import _digest
+from kgraph.digest import value_digest as _digest
 
 SCALARS = st.one_of(
     st.none(),
@@ -64,3 +64,10 @@ def test_an_unpicklable_value_still_digests() -> None:
     before = _digest(["x", 1])
     assert _digest([Local()]) == _digest([Local()])
     assert _digest(["x", 1]) == before  # the failed pickling left nothing behind
+
+
+@given(VALUES, st.integers(min_value=8, max_value=32))
+def test_the_size_asked_for_is_given(value: Any, size: int) -> None:
+    got = _digest(value, size=size)
+    assert len(got) == 2 * size and int(got, 16) >= 0
+    assert got == _digest(rebuilt(value), size=size)
