@@ -94,6 +94,17 @@ class SiteRenderer:
         return self._collect_tags()
 
     @cached_property
+    def by_title(self) -> list[str]:
+        """Every page's concept in A-Z order (title case-folded, then key): sorted once
+        for A-Z, wanted, the tag pages and the hubs' ties."""
+        return sorted(self.ctx.pages, key=lambda k: (self.title(k).casefold(), k))
+
+    @cached_property
+    def title_rank(self) -> dict[str, int]:
+        """Each page's concept -> its place in `by_title`."""
+        return {key: rank for rank, key in enumerate(self.by_title)}
+
+    @cached_property
     def tag_names(self) -> frozenset[str]:
         """The names of `tags` alone, without sorting members (what tag links need)."""
         return frozenset(
@@ -157,9 +168,8 @@ class SiteRenderer:
             for tag in concept.tags:
                 for name in _tag_prefixes(tag):
                     tags[name].add(key)
-        return {
-            t: sorted(keys, key=lambda k: (self.title(k).casefold(), k)) for t, keys in tags.items()
-        }
+        rank = self.title_rank
+        return {t: sorted(keys, key=rank.__getitem__) for t, keys in tags.items()}
 
     def tag_url(self, page: str, tag: str) -> str | None:
         tag = tag.strip("#/ ")
@@ -304,16 +314,10 @@ class SiteRenderer:
         return _local_digest(*self.hood.local(key))
 
     # -- index pages -----------------------------------------------------------
-    def note_keys(self) -> list[str]:
-        return sorted(
-            (k for k in self.ctx.pages if self.kind(k) != "stub"),
-            key=lambda k: (self.title(k).casefold(), k),
-        )
-
     def all_page(self) -> _Page:
         page = page_path("all")
         letters: dict[str, list[Entry]] = defaultdict(list)
-        for key in sorted(self.ctx.pages, key=lambda k: (self.title(k).casefold(), k)):
+        for key in self.by_title:
             entry = self.entry(page, key)
             if entry is not None:
                 first = entry.title[:1].upper()
@@ -331,7 +335,8 @@ class SiteRenderer:
             k: sum(map(len, succ[k].values())) + sum(map(len, pred[k].values())) if k in succ else 0
             for k in self.ctx.pages
         }
-        return heapq.nsmallest(top, degree, key=lambda k: (-degree[k], self.title(k).casefold(), k))
+        rank = self.title_rank
+        return heapq.nsmallest(top, degree, key=lambda k: (-degree[k], rank[k]))
 
     def home_page(self) -> _Page:
         page = "index.html"
@@ -356,7 +361,7 @@ class SiteRenderer:
             shows |= rendered.shows | {home_key}
         hubs = [e for k in self.hubs() if (e := self.entry(page, k))]
         dates = self.dates
-        # The twelve newest, without sorting every note by title first (`note_keys`):
+        # The twelve newest, without sorting every note by title first:
         # the home page is rendered again whenever a concept comes or goes.
         recent_keys = heapq.nlargest(
             12,
@@ -410,7 +415,7 @@ class SiteRenderer:
     def wanted_page(self) -> _Page:
         page = page_path("wanted")
         rows = []
-        for key in sorted(self.ctx.pages, key=lambda k: (self.title(k).casefold(), k)):
+        for key in self.by_title:
             if self.kind(key) != "stub":
                 continue
             stub = self.entry(page, key)
