@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jinja2
@@ -56,3 +57,27 @@ def test_a_cache_that_cannot_be_written_is_no_error(tmp_path: Path, compiled: li
         bytecode_cache=_TemplateCache(str(tmp_path / "no such folder")),
     )
     assert env.get_template("x.html").render(v=2) == "A 2"
+
+
+def test_only_a_long_running_process_checks_its_templates_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kgraph import gcpause
+
+    user = tmp_path / "templates"
+    user.mkdir()
+    (user / "404.html").write_text("first")
+    monkeypatch.setattr(gcpause, "one_shot", False)
+    served = fresh(user, None)
+    assert served.get_template("404.html").render() == "first"
+    monkeypatch.setattr(gcpause, "one_shot", True)
+    once = make_environment(user, None)
+    assert once is not served and not once.auto_reload  # a one-shot build's own
+    assert once.get_template("404.html").render() == "first"
+    (user / "404.html").write_text("second")
+    stamp = (user / "404.html").stat().st_mtime + 10
+    os.utime(user / "404.html", (stamp, stamp))  # surely another mtime than the first's
+    assert once.get_template("404.html").render() == "first"  # not looked at again
+    monkeypatch.setattr(gcpause, "one_shot", False)
+    assert make_environment(user, None) is served
+    assert served.get_template("404.html").render() == "second"
