@@ -81,26 +81,59 @@ def remove_later(tree: Path) -> None:
         shutil.rmtree(tree, ignore_errors=True)
 
 
-def each(calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
-    """Make every call (for `detached(each, calls)`); one failing does not stop the rest."""
+def each(
+    calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], failures: Path | None = None
+) -> None:
+    """Make every call (for `detached(each, calls)`); one failing does not stop the rest.
+    Nobody is left to tell of a failure but the next build, which redoes what matters:
+    each is appended to `failures` for it to report (`record_failure`)."""
     for fn, args in calls:
         try:
             fn(*args)
-        except Exception:  # nobody is left to tell: the next build redoes what matters
-            continue
+        except Exception as exc:
+            if failures is not None:
+                record_failure(failures, _label(fn, args), exc)
 
 
-def each_holding(lock: Path, calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+def _label(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    name = getattr(fn, "__qualname__", repr(fn))
+    if fn is yielding and args and callable(args[0]):  # name the work, not the wrapper
+        name = getattr(args[0], "__qualname__", name)
+    return str(name)
+
+
+def record_failure(failures: Path, what: str, exc: BaseException) -> None:
+    """Append one line naming `what` failed and why (best effort: a full disk loses it)."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    with contextlib.suppress(OSError), failures.open("a", encoding="utf-8") as out:
+        out.write(f"{what}: {reason}\n")
+
+
+def take_failures(failures: Path) -> list[str]:
+    """The failures recorded in `failures` since they were last taken; the file goes."""
+    try:
+        text = failures.read_text(encoding="utf-8", errors="replace")
+        failures.unlink()
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def each_holding(
+    lock: Path,
+    calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
+    failures: Path | None = None,
+) -> None:
     """`each(calls)` while holding a lock on the file `lock`, so that `busy(lock)` tells
     another process the calls are still being made (the OS drops the lock on exit)."""
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError:
-        each(calls)
+        each(calls, failures)
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        each(calls)
+        each(calls, failures)
     finally:
         os.close(fd)
 

@@ -37,7 +37,7 @@ from kgraph.incremental import (
     state_file,
 )
 from kgraph.lock import BuildLocked, build_lock
-from kgraph.problems import Problem
+from kgraph.problems import Problem, problem
 from kgraph.site.output import SiteOutput
 from kgraph.vault.load import PARALLEL_MIN_FILES, ParsedFile, VaultData, load_vault
 
@@ -410,6 +410,8 @@ class Builder:
         result = BuildResult(
             config=config, problems=list(self.config_problems), on_stage=self.on_stage
         )
+        if self._one_off:
+            result.problems.extend(_unsaved_last_time(config))
         self._early_graph = self._start_early_graph()
         with result.stage("read"):
             data = load_vault(
@@ -998,12 +1000,16 @@ def _write_and_save(
     later: list[tuple[Callable[..., Any], tuple[Any, ...]]],
 ) -> None:
     """The detached writer's work: the page state, then the other caches in order,
-    holding the saving lock (`each_holding`)."""
-    from kgraph.background import each_holding
+    holding the saving lock (`each_holding`). What fails is recorded for the next build
+    to report (`failures_file`)."""
+    from kgraph.background import each_holding, record_failure
 
-    with contextlib.suppress(Exception):  # no state: the next build renders every page
+    failures = failures_file(lock)
+    try:
         pending.write(state, stamp)
-    each_holding(lock, later)
+    except Exception as exc:  # no state: the next build renders every page
+        record_failure(failures, "the page state", exc)
+    each_holding(lock, later, failures)
 
 
 def saving_lock(config: Config) -> Path:
@@ -1011,6 +1017,23 @@ def saving_lock(config: Config) -> Path:
     from kgraph.cache import vault_id
 
     return config.cache_dir / f"saving-{vault_id(config.vault)}.lock"
+
+
+def _unsaved_last_time(config: Config) -> list[Problem]:
+    """What the last command-line build's detached writer failed to save: this build
+    does that work again (a missing page state, say, means every page is rendered)."""
+    from kgraph.background import take_failures
+
+    where = failures_file(saving_lock(config))
+    return [
+        problem(where.name, 0, "cache-unsaved", f"the last build's writer failed: {line}")
+        for line in take_failures(where)
+    ]
+
+
+def failures_file(lock: Path) -> Path:
+    """Where the writer holding `lock` (`saving_lock`) records what it failed to save."""
+    return lock.with_name(lock.name.replace("saving-", "unsaved-", 1)).with_suffix(".txt")
 
 
 def build(

@@ -43,6 +43,7 @@ CODES: dict[str, Severity] = {
     "missing-figure": "warning",
     "template-error": "error",
     "cache-corrupt": "warning",
+    "cache-unsaved": "warning",
     "config-error": "error",
     "search-index": "warning",
     "render-error": "error",

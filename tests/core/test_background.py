@@ -90,3 +90,30 @@ def test_yielding_work_runs_at_the_lowest_priority_only_when_detached(tmp_path: 
         time.sleep(0.02)
     assert int(there.read_text()) == 19
     assert os.getpriority(os.PRIO_PROCESS, 0) == mine
+
+
+def test_failed_calls_are_recorded_for_the_next_build_once(tmp_path: Path) -> None:
+    done: list[int] = []
+    failures = tmp_path / "unsaved.txt"
+
+    def save_snapshot() -> None:
+        raise OSError("disk\nfull")  # one line per failure, however the message runs
+
+    def save_kept() -> None:
+        raise ValueError("bad")
+
+    calls = [
+        (done.append, (1,)),
+        (kgraph.background.yielding, (save_snapshot,)),  # named by the work, not the wrapper
+        (save_kept, ()),
+        (done.append, (2,)),
+    ]
+    kgraph.background.each(calls, failures)
+    assert done == [1, 2]
+    lines = kgraph.background.take_failures(failures)
+    assert [line.split(":")[0].rsplit(".", 1)[-1] for line in lines] == [
+        "save_snapshot",
+        "save_kept",
+    ]
+    assert lines[0].endswith("OSError: disk full") and lines[1].endswith("ValueError: bad")
+    assert not failures.exists() and kgraph.background.take_failures(failures) == []

@@ -669,3 +669,42 @@ def test_a_searchable_global_graph_page_is_indexed_after_its_early_render(
         return {p.relative_to(site).as_posix(): p.read_bytes() for p in found if p.is_file()}
 
     assert index(out) == index(fresh)  # the graph page's shard was indexed again
+
+
+def test_what_the_writer_failed_to_save_is_reported_by_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caches are saved after the build (a detached process, inline here): a failure
+    there has nobody to tell but the next build, which warns and does the work again."""
+    from kgraph.graph import kept
+    from kgraph.statefile import PendingState
+
+    monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kept, "save_kept", full_disk)
+    monkeypatch.setattr(PendingState, "write", full_disk)
+    first = build(vault, out)
+    assert not [w for w in first["warnings"] if w["code"] == "cache-unsaved"]
+    monkeypatch.undo()
+    monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
+
+    (vault / "F.md").write_text("---\ntitle: Phi\n---\nPhi stands alone, still.\n")
+    second = build(vault, out)
+    unsaved = [w for w in second["warnings"] if w["code"] == "cache-unsaved"]
+    assert len(unsaved) == 2 and all(w["severity"] == "warning" for w in unsaved)
+    text = " ".join(w["message"] for w in unsaved)
+    assert "the page state: OSError" in text and "full_disk: OSError" in text
+    assert text.count("No space left on device") == 2
+    # Without the page state, every page was rendered again: none is trusted.
+    assert second["pages"]["rendered"] == first["pages"]["rendered"]
+    clean_build_equals(vault, out)
+
+    (vault / "F.md").write_text("---\ntitle: Phi\n---\nPhi stands alone, again.\n")
+    third = build(vault, out)
+    assert not [w for w in third["warnings"] if w["code"] == "cache-unsaved"]  # told once
+    assert third["pages"]["rendered"] < second["pages"]["rendered"]  # the state was saved
