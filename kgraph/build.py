@@ -569,7 +569,7 @@ class Builder:
 
             try:
                 # The page state first: the next build may be waiting for it.
-                calls = (pending, state, stamp, saving_lock(config), later)
+                calls = (pending, state, stamp, saving_lock(config), later, failures_file(config))
                 detached(_write_and_save, *calls, keep_fd=pending.fd)
             finally:
                 pending.release()  # this process's hold; the writer keeps its own
@@ -998,13 +998,13 @@ def _write_and_save(
     stamp: int,
     lock: Path,
     later: list[tuple[Callable[..., Any], tuple[Any, ...]]],
+    failures: Path,
 ) -> None:
     """The detached writer's work: the page state, then the other caches in order,
     holding the saving lock (`each_holding`). What fails is recorded for the next build
     to report (`failures_file`)."""
     from kgraph.background import each_holding, record_failure
 
-    failures = failures_file(lock)
     try:
         pending.write(state, stamp)
     except Exception as exc:  # no state: the next build renders every page
@@ -1024,16 +1024,18 @@ def _unsaved_last_time(config: Config) -> list[Problem]:
     does that work again (a missing page state, say, means every page is rendered)."""
     from kgraph.background import take_failures
 
-    where = failures_file(saving_lock(config))
+    where = failures_file(config)
     return [
         problem(where.name, 0, "cache-unsaved", f"the last build's writer failed: {line}")
         for line in take_failures(where)
     ]
 
 
-def failures_file(lock: Path) -> Path:
-    """Where the writer holding `lock` (`saving_lock`) records what it failed to save."""
-    return lock.with_name(lock.name.replace("saving-", "unsaved-", 1)).with_suffix(".txt")
+def failures_file(config: Config) -> Path:
+    """Where the detached writer of a command-line build records what it failed to save."""
+    from kgraph.cache import vault_id
+
+    return config.cache_dir / f"unsaved-{vault_id(config.vault)}.txt"
 
 
 def build(

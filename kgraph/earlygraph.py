@@ -28,9 +28,9 @@ PARTS = frozenset({"graph"})
 
 def vault_digest(files: Sequence[str], digests: Mapping[str, str]) -> str:
     """What linking depends on from the vault: its files, and each note file's bytes."""
-    from kgraph.incremental import _digest
+    from kgraph.digest import value_digest
 
-    return _digest([list(files), sorted(digests.items())])
+    return value_digest([list(files), sorted(digests.items())])
 
 
 def worth_starting(record: Path) -> bool:

@@ -50,10 +50,6 @@ class PageState:
     stubs: frozenset[str] = frozenset()  # the stub concepts (none known: none assumed)
 
 
-def _digest(parts: list[Any]) -> str:
-    return value_digest(parts)
-
-
 def _tree_digest(root: Path | None) -> list[tuple[str, str]]:
     if root is None or not root.is_dir():
         return []
@@ -70,7 +66,7 @@ def global_key(config: Config, executed: bool) -> str:
     from kgraph.site.render import ASSETS
     from kgraph.site.templates import template_root
 
-    return _digest(
+    return value_digest(
         [
             __version__,
             config.title,
@@ -113,7 +109,7 @@ def resolver_key(cg: ConceptGraph, notes: Iterable[Note], files: Iterable[str]) 
     moved = [
         (k, c.slug) for k, c in cg.concepts.items() if c.kind == "stub" and c.slug != slugify(k)
     ]
-    return _digest([sorted(files), places, concepts, moved])
+    return value_digest([sorted(files), places, concepts, moved])
 
 
 def signatures(
@@ -205,10 +201,10 @@ def concept_signature(
     dates = sorted(n.date or "" for n in concept.notes)
     # Other pages show a concept's edges (local graphs, counts) but not their lines or
     # context sentences: those only its own page and its neighbours' pages show.
-    names = _digest(
+    names = value_digest(
         [key, concept.title, concept.kind, concept.slug, concept.aliases, concept.tags, dates]
     )
-    face = _digest([names, *ends])
+    face = value_digest([names, *ends])
     notes = [
         (n.path, n.index, file_digests.get(n.path, ""), n.title, n.date) for n in concept.notes
     ]
@@ -217,8 +213,8 @@ def concept_signature(
         for r in cells.get(f"{n.path}#{n.index}", ()):
             figs = [(f.label, f.caption, f.number, str(f.svg)) for f in r.figures]
             runs.append((r.index, r.key, r.status, r.stale, r.stdout, r.error, figs))
-    full = _digest([face, *details, notes, runs])
-    return face, full, (_digest(runs) if runs else None), names
+    full = value_digest([face, *details, notes, runs])
+    return face, full, (value_digest(runs) if runs else None), names
 
 
 def embedders(cg: ConceptGraph, targets: Iterable[str], depth: int = 3) -> set[str]:

@@ -54,7 +54,7 @@ def _environment(
     user_templates: Path | None,
     listing: tuple[str, ...],
     cache_dir: Path | None,
-    reload: bool = True,
+    reload: bool,
 ) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None and user_templates.is_dir():
