@@ -821,6 +821,9 @@ class Builder:
                 head = heads.pop() if heads else None
                 self._indexing = IndexRun(self.search_dir, config.out, indexed[-1], head)
 
+        # What the build decided with lives until it ends: out of the collector's sight,
+        # a full collection in the middle of rendering would scan all of it again.
+        keep_for_good()
         stage = None
         if fresh and self._one_off:
             from kgraph.publish import MARKER, rendering_folder

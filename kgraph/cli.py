@@ -187,7 +187,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from kgraph.build import build
+    from kgraph.gcpause import paused_gc
+
+    with paused_gc():  # modules live until exit: a collection would only rescan them
+        from kgraph.build import build
 
     vault = _vault_or_exit(args.vault)
     if vault is None:

@@ -22,6 +22,7 @@ from kgraph import __version__
 from kgraph.cache import CacheError, read_pickle, vault_id, write_pickle
 from kgraph.config import Config
 from kgraph.digest import value_digest
+from kgraph.gcpause import paused_gc
 from kgraph.graph.build import ConceptGraph
 from kgraph.problems import Problem, problem
 from kgraph.vault.note import Note
@@ -349,7 +350,8 @@ def state_file(cache_dir: Path, vault: Path) -> Path:
 def load_state(path: Path) -> tuple[PageState, list[Problem]]:
     """The previous build's page state; an untrusted file is reported and ignored."""
     try:
-        value = read_pickle(path, CACHE_KIND)
+        with paused_gc():  # tens of thousands of acyclic objects, kept to the end
+            value = read_pickle(path, CACHE_KIND)
     except FileNotFoundError:
         return PageState(), []
     except (CacheError, OSError) as exc:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import heapq
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -27,6 +27,9 @@ from kgraph.site.rewrite import PAGE_IDS, dedupe_ids, link_tags
 from kgraph.site.sanitize import sanitize_html
 from kgraph.site.templates import make_environment
 from kgraph.site.urls import clean_segment, page_path, relative_url, root_prefix
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["SiteOutput", "render_site"]
 
@@ -327,14 +330,7 @@ class SiteRenderer:
         )
 
     def hubs(self, top: int = 12) -> list[str]:
-        # Degrees counted from the adjacency dicts (each edge once per end, as networkx
-        # counts them): its degree view walks every edge in Python, 0.3 s at 10k notes,
-        # and the home page is rendered again whenever a link changes.
-        succ, pred = self.graph._succ, self.graph._pred
-        degree = {
-            k: sum(map(len, succ[k].values())) + sum(map(len, pred[k].values())) if k in succ else 0
-            for k in self.ctx.pages
-        }
+        degree = degrees(self.graph, self.ctx.pages)
         rank = self.title_rank
         return heapq.nsmallest(top, degree, key=lambda k: (-degree[k], rank[k]))
 
@@ -456,6 +452,26 @@ class SiteRenderer:
             self.kind,
         )
         return _Page(page, "graph.html", {"count": len(nodes)}, frozenset(nodes)), script.encode()
+
+
+def degrees(graph: nx.MultiDiGraph, keys: Iterable[str]) -> dict[str, int]:
+    """Each key's degree as networkx counts it (every edge once per end, a self-loop
+    twice), 0 for a key not in the graph.
+
+    Counted from the adjacency dicts: networkx's degree view walks every edge in
+    Python, 0.3 s at 10,000 notes, and the home page is rendered again whenever a link
+    changes. One pass over the successors counts both ends of each edge (the
+    predecessors hold the same edges again): a quarter less than reading both."""
+    degree = dict.fromkeys(keys, 0)
+    for node, nbrs in graph._succ.items():
+        out = 0
+        for nbr, edges in nbrs.items():
+            out += len(edges)
+            if nbr in degree:
+                degree[nbr] += len(edges)
+        if node in degree:
+            degree[node] += out
+    return degree
 
 
 def _local_digest(ring1: Any, ring2: Any, edges: Any) -> str:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kgraph.site.graphview import Neighbourhoods, global_layout, local_graph_svg
+from kgraph.site.render import degrees
 from kgraph.site.urls import relative_url
 
 
@@ -178,3 +179,25 @@ def test_local_neighbourhood_matches_its_definition(
     keep = {f"n{i:02d}" for i in range(31) if i not in dropped}
     key = f"n{centre:02d}"
     assert Neighbourhoods(g, keep).local(key) == _reference_local(g, keep, key)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 12),
+            st.integers(0, 12),
+            st.sampled_from(["links_to", "see_also", "embeds"]),
+        ),
+        max_size=120,
+    ),
+    st.sets(st.integers(0, 15), max_size=16),
+)
+def test_degrees_count_as_networkx_does(edges: list[tuple[int, int, str]], asked: set[int]) -> None:
+    # Self-loops, parallel edges of several relations, and keys the graph lacks (13-15).
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(f"n{i:02d}" for i in range(13))
+    for u, v, rel in edges:
+        g.add_edge(f"n{u:02d}", f"n{v:02d}", key=rel)
+    keys = [f"n{i:02d}" for i in sorted(asked)]
+    expected = {k: g.degree(k) if k in g else 0 for k in keys}
+    assert degrees(g, keys) == expected
