@@ -122,6 +122,10 @@ def unchanged_report(config: Config, key: str) -> dict[str, Any] | None:
         return None
     if not isinstance(saved, dict) or saved.get("kind") != KIND or saved.get("key") != key:
         return None
+    from kgraph.build import failures_file
+
+    if failures_file(config).exists():
+        return None  # the last build's writer failed: a real build says so and redoes it
     from kgraph.incremental import state_file
     from kgraph.statefile import await_state
 
@@ -140,7 +144,9 @@ def unchanged_report(config: Config, key: str) -> dict[str, Any] | None:
         ran = cells["executed"] + cells["cached"]
         report["cells"] = {"executed": 0, "cached": ran, "failed": 0}
         report["pages"] = {"written": 0, "unchanged": total, "removed": 0, "rendered": 0}
-    except (KeyError, TypeError):
+        # What the last build's own writer failed to save was told once, by that build.
+        report["warnings"] = [w for w in report["warnings"] if w.get("code") != "cache-unsaved"]
+    except (KeyError, TypeError, AttributeError):
         return None
     return report
 

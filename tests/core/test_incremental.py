@@ -278,7 +278,12 @@ def test_template_edit_rerenders_the_pages_using_it(tmp_path: Path) -> None:
     clean_build_equals(vault, out)
 
 
-def test_corrupt_page_state_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
+def test_corrupt_page_state_is_rebuilt_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Written before the build returns: a detached writer could still be writing it (then
+    # no file is there to damage yet, and the next build waits for a sound one).
+    monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
     vault = make_vault(tmp_path)
     out = tmp_path / "site"
     build(vault, out)
@@ -708,3 +713,33 @@ def test_what_the_writer_failed_to_save_is_reported_by_the_next_build(
     third = build(vault, out)
     assert not [w for w in third["warnings"] if w["code"] == "cache-unsaved"]  # told once
     assert third["pages"]["rendered"] < second["pages"]["rendered"]  # the state was saved
+
+
+def test_a_build_after_a_failed_save_is_not_a_no_op(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing in the vault changed, but the kept graph was not saved: the next build
+    must not take the no-op path (which would keep the failure untold), and the one
+    after it may."""
+    from kgraph.graph import kept
+
+    monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
+    vault = make_vault(tmp_path)
+    out = tmp_path / "site"
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kept, "save_kept", full_disk)
+    first = build(vault, out)
+    monkeypatch.undo()
+    monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
+
+    second = build(vault, out)
+    unsaved = [w for w in second["warnings"] if w["code"] == "cache-unsaved"]
+    assert len(unsaved) == 1 and "No space left on device" in unsaved[0]["message"]
+    assert set(second["timings"]) > {"total"}  # a real build: it read and linked
+    assert second["pages"]["written"] == 0 and first["pages"]["written"] > 0
+    third = build(vault, out)
+    assert set(third["timings"]) == {"total"}  # nothing changed, nothing left to tell
+    assert not [w for w in third["warnings"] if w["code"] == "cache-unsaved"]
