@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -676,6 +677,14 @@ def test_a_searchable_global_graph_page_is_indexed_after_its_early_render(
     assert index(out) == index(fresh)  # the graph page's shard was indexed again
 
 
+def _full_disk(*args: object) -> None:
+    raise OSError(28, "No space left on device")
+
+
+def _unsaved(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [w for w in report["warnings"] if w["code"] == "cache-unsaved"]
+
+
 def test_what_the_writer_failed_to_save_is_reported_by_the_next_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -687,23 +696,19 @@ def test_what_the_writer_failed_to_save_is_reported_by_the_next_build(
     monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
     vault = make_vault(tmp_path)
     out = tmp_path / "site"
-
-    def full_disk(*args: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(kept, "save_kept", full_disk)
-    monkeypatch.setattr(PendingState, "write", full_disk)
+    monkeypatch.setattr(kept, "save_kept", _full_disk)
+    monkeypatch.setattr(PendingState, "write", _full_disk)
     first = build(vault, out)
-    assert not [w for w in first["warnings"] if w["code"] == "cache-unsaved"]
+    assert not _unsaved(first)
     monkeypatch.undo()
     monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
 
     (vault / "F.md").write_text("---\ntitle: Phi\n---\nPhi stands alone, still.\n")
     second = build(vault, out)
-    unsaved = [w for w in second["warnings"] if w["code"] == "cache-unsaved"]
+    unsaved = _unsaved(second)
     assert len(unsaved) == 2 and all(w["severity"] == "warning" for w in unsaved)
     text = " ".join(w["message"] for w in unsaved)
-    assert "the page state: OSError" in text and "full_disk: OSError" in text
+    assert "the page state: OSError" in text and "_full_disk: OSError" in text
     assert text.count("No space left on device") == 2
     # Without the page state, every page was rendered again: none is trusted.
     assert second["pages"]["rendered"] == first["pages"]["rendered"]
@@ -711,7 +716,7 @@ def test_what_the_writer_failed_to_save_is_reported_by_the_next_build(
 
     (vault / "F.md").write_text("---\ntitle: Phi\n---\nPhi stands alone, again.\n")
     third = build(vault, out)
-    assert not [w for w in third["warnings"] if w["code"] == "cache-unsaved"]  # told once
+    assert not _unsaved(third)  # told once
     assert third["pages"]["rendered"] < second["pages"]["rendered"]  # the state was saved
 
 
@@ -726,20 +731,16 @@ def test_a_build_after_a_failed_save_is_not_a_no_op(
     monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
     vault = make_vault(tmp_path)
     out = tmp_path / "site"
-
-    def full_disk(*args: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(kept, "save_kept", full_disk)
+    monkeypatch.setattr(kept, "save_kept", _full_disk)
     first = build(vault, out)
     monkeypatch.undo()
     monkeypatch.setenv("KGRAPH_NO_BACKGROUND", "1")
 
     second = build(vault, out)
-    unsaved = [w for w in second["warnings"] if w["code"] == "cache-unsaved"]
+    unsaved = _unsaved(second)
     assert len(unsaved) == 1 and "No space left on device" in unsaved[0]["message"]
     assert set(second["timings"]) > {"total"}  # a real build: it read and linked
     assert second["pages"]["written"] == 0 and first["pages"]["written"] > 0
     third = build(vault, out)
     assert set(third["timings"]) == {"total"}  # nothing changed, nothing left to tell
-    assert not [w for w in third["warnings"] if w["code"] == "cache-unsaved"]
+    assert not _unsaved(third)

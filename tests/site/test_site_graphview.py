@@ -154,15 +154,17 @@ def _reference_local(
     return ring1, ring2, edges
 
 
+def _edge_lists(
+    last: int, relations: list[str], most: int
+) -> st.SearchStrategy[list[tuple[int, int, str]]]:
+    """Edges (source, target, relation) between nodes 0..last, self-loops and repeats
+    included."""
+    node = st.integers(0, last)
+    return st.lists(st.tuples(node, node, st.sampled_from(relations)), max_size=most)
+
+
 @given(
-    st.lists(
-        st.tuples(
-            st.integers(0, 30),
-            st.integers(0, 30),
-            st.sampled_from(["links_to", "see_also", "following"]),
-        ),
-        max_size=300,
-    ),
+    _edge_lists(30, ["links_to", "see_also", "following"], 300),
     st.sets(st.integers(0, 30), max_size=6),
     st.integers(0, 30),
 )
@@ -182,14 +184,7 @@ def test_local_neighbourhood_matches_its_definition(
 
 
 @given(
-    st.lists(
-        st.tuples(
-            st.integers(0, 12),
-            st.integers(0, 12),
-            st.sampled_from(["links_to", "see_also", "embeds"]),
-        ),
-        max_size=120,
-    ),
+    _edge_lists(12, ["links_to", "see_also", "embeds"], 120),
     st.sets(st.integers(0, 15), max_size=16),
 )
 def test_degrees_count_as_networkx_does(edges: list[tuple[int, int, str]], asked: set[int]) -> None:
