@@ -81,9 +81,7 @@ def remove_later(tree: Path) -> None:
         shutil.rmtree(tree, ignore_errors=True)
 
 
-def each(
-    calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], failures: Path | None = None
-) -> None:
+def each(calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], failures: Path) -> None:
     """Make every call (for `detached(each, calls)`); one failing does not stop the rest.
     Nobody is left to tell of a failure but the next build, which redoes what matters:
     each is appended to `failures` for it to report (`record_failure`)."""
@@ -91,8 +89,7 @@ def each(
         try:
             fn(*args)
         except Exception as exc:
-            if failures is not None:
-                record_failure(failures, _label(fn, args), exc)
+            record_failure(failures, _label(fn, args), exc)
 
 
 def _label(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
@@ -122,7 +119,7 @@ def take_failures(failures: Path) -> list[str]:
 def each_holding(
     lock: Path,
     calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
-    failures: Path | None = None,
+    failures: Path,
 ) -> None:
     """`each(calls)` while holding a lock on the file `lock`, so that `busy(lock)` tells
     another process the calls are still being made (the OS drops the lock on exit)."""

@@ -113,7 +113,7 @@ class Neighbourhoods:
         # One line per pair, and none between two outer nodes: the picture stays legible.
         # Each (u, v) comes up once (u inner, or u outer and v inner), so no pair repeats.
         # The set intersections run in C over the smaller side: a hub's thousands of
-        # edges are not walked.
+        # edges are walked once (`first_relations`, kept), not once per page.
         found: list[tuple[str, str, str]] = []
         for u in inner:
             first = self.first_relations(u)

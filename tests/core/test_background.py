@@ -11,13 +11,14 @@ import pytest
 import kgraph.background
 
 
-def test_detached_calls_all_run_though_one_fails() -> None:
+def test_detached_calls_all_run_though_one_fails(tmp_path: Path) -> None:
     done: list[int] = []
 
     def fail() -> None:
         raise OSError("disk full")
 
-    kgraph.background.each([(done.append, (1,)), (fail, ()), (done.append, (2,))])
+    calls = [(done.append, (1,)), (fail, ()), (done.append, (2,))]
+    kgraph.background.each(calls, tmp_path / "unsaved.txt")
     assert done == [1, 2]
 
 
