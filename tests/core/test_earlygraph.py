@@ -160,7 +160,11 @@ def test_the_writers_lock_is_seen_while_held(tmp_path: Path) -> None:
     seen: list[bool] = []
     worker = threading.Thread(
         target=each_holding,
-        args=(lock, [(lambda: (entered.set(), release.wait(10)), ()), (seen.append, (True,))]),
+        args=(
+            lock,
+            [(lambda: (entered.set(), release.wait(10)), ()), (seen.append, (True,))],
+            tmp_path / "unsaved.txt",
+        ),
     )
     worker.start()
     assert entered.wait(10)
