@@ -24,6 +24,7 @@ from kgraph.gcpause import paused_gc
 from kgraph.graph.build import Concept, ConceptGraph
 from kgraph.graph.resolve import Resolver
 from kgraph.problems import Problem
+from kgraph.vault.files import inside
 from kgraph.vault.note import Note
 
 CACHE_KIND = "graph-v3"
@@ -34,13 +35,22 @@ def fingerprint(root: Path, ignore: tuple[str, ...], settings: str) -> str:
 
     It walks more than discovery does (ignored files count too), which can only make a
     snapshot expire early, never live too long; dot-folders such as the cache are skipped.
+    Links are followed as discovery follows them: each real folder once, and none that
+    leaves the vault. Two links back to a parent folder would otherwise double the walk
+    at every level until the path got too long (a build that never ended).
     """
     h = hashlib.blake2b(f"{settings}\n{sorted(ignore)}".encode(), digest_size=16)
+    real_root = os.path.realpath(root)
     stack = [str(root)]
     base = len(str(root)) + 1
+    visited: set[tuple[int, int]] = set()
     while stack:
         folder = stack.pop()
         try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in visited:
+                continue
+            visited.add((info.st_dev, info.st_ino))
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             continue
@@ -48,10 +58,12 @@ def fingerprint(root: Path, ignore: tuple[str, ...], settings: str) -> str:
             if entry.name.startswith("."):
                 continue
             try:
-                if entry.is_dir():
+                # A link out of the vault counts as the link itself: nothing outside is read.
+                leaves = entry.is_symlink() and not inside(os.path.realpath(entry.path), real_root)
+                if not leaves and entry.is_dir():
                     stack.append(entry.path)
                     continue
-                st = entry.stat()
+                st = entry.stat(follow_symlinks=not leaves)
             except OSError:
                 continue
             h.update(f"{entry.path[base:]}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())

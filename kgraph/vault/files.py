@@ -94,7 +94,8 @@ def unseen(rel: str, ignore: Sequence[str] = ()) -> bool:
     return False
 
 
-def _inside(real: str, root: str) -> bool:
+def inside(real: str, root: str) -> bool:
+    """Whether the real path `real` is the real folder `root` or under it."""
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
@@ -153,7 +154,7 @@ def discover(
                 continue
             if is_link:
                 real = os.path.realpath(entry.path)
-                if not _inside(real, root):
+                if not inside(real, root):
                     message = "symbolic link leads outside the vault; not followed"
                     problems.append(problem(rel, 0, "unsafe-path", message))
                     continue

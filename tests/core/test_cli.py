@@ -250,3 +250,29 @@ def test_build_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     assert b"pages" in seen and b"written" in seen  # the summary
     piped = subprocess.run(cmd, capture_output=True, env=env, cwd=root, check=True)
     assert b"stages" not in piped.stdout + piped.stderr
+
+
+def test_a_vault_that_links_back_to_its_own_folders_builds_and_answers(tmp_path: Path) -> None:
+    """Two links back to the vault in one folder: each note is read once, and neither
+    the build nor the query's vault fingerprint walks in circles (it used to never end)."""
+    import os
+
+    vault = tmp_path / "v"
+    shutil.copytree(VAULT, vault)
+    (vault / "sub" / "up").symlink_to(vault, target_is_directory=True)
+    (vault / "sub" / "up2").symlink_to(vault, target_is_directory=True)
+    env = {**os.environ, "KGRAPH_CACHE_DIR": str(tmp_path / "c")}
+    root = Path(__file__).parent.parent.parent
+    report = tmp_path / "report.json"
+    build = [sys.executable, "-m", "kgraph", "build", str(vault), "-o", str(tmp_path / "site")]
+    done = subprocess.run(
+        [*build, "--report", str(report)], capture_output=True, env=env, cwd=root, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(report.read_text())["notes"] == len(list(VAULT.rglob("*.md")))
+    query = [sys.executable, "-m", "kgraph", "query", "--vault", str(vault), "--format", "json"]
+    done = subprocess.run(
+        [*query, "backlinks", "Lonely"], capture_output=True, env=env, cwd=root, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert isinstance(json.loads(done.stdout), list)

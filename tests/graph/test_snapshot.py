@@ -4,15 +4,25 @@ without context sentences, note bodies or links, and sharing nothing it could ch
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kgraph import snapshot
 from kgraph.graph.build import ConceptGraph
 from kgraph.graph.resolve import Resolver
-from kgraph.snapshot import _stripped, _without_context, read_snapshot, write_snapshot
+from kgraph.snapshot import (
+    _stripped,
+    _without_context,
+    fingerprint,
+    read_snapshot,
+    write_snapshot,
+)
 from kgraph.vault.note import Heading, Link, Note
 
 NODES = st.sampled_from(["a", "b", "c", "d", "e"])
@@ -122,3 +132,54 @@ def test_snapshot_round_trip(tmp_path: Path) -> None:
     assert back.concepts["x"].notes[0].params == {"tau": 20}
     assert back.lookup("ex") == "x" and back.lookup("dir/x") == "x"
     assert graph["x"]["y"]["links_to"]["context"] == "see Y", "the build's graph keeps it"
+
+
+def _linked_vault(tmp_path: Path, loops: bool) -> tuple[Path, Path]:
+    """A vault with links out of it, and (`loops`) two in `sub` back to the vault."""
+    vault, outside = tmp_path / "vault", tmp_path / "outside"
+    (vault / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (vault / "a.md").write_text("[[b]]\n")
+    (vault / "sub" / "b.md").write_text("b\n")
+    (outside / "secret.md").write_text("secret\n")
+    if loops:
+        (vault / "sub" / "up").symlink_to(vault, target_is_directory=True)
+        (vault / "sub" / "up2").symlink_to(vault, target_is_directory=True)
+    (vault / "escape").symlink_to(outside, target_is_directory=True)
+    (vault / "escape.md").symlink_to(outside / "secret.md")
+    return vault, outside
+
+
+def test_fingerprint_lists_each_real_folder_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault, _ = _linked_vault(tmp_path, loops=True)
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def counting(path: str) -> Any:
+        listed.append(path)
+        if len(listed) > 50:  # the walk that doubled at every level never ended
+            raise AssertionError("the fingerprint walks in circles")
+        return real_scandir(path)
+
+    monkeypatch.setattr(snapshot.os, "scandir", counting)
+    first = fingerprint(vault, (), "s")
+    assert sorted(os.path.realpath(p) for p in listed) == sorted(
+        [os.path.realpath(vault), os.path.realpath(vault / "sub")]
+    )
+    assert fingerprint(vault, (), "s") == first
+    (vault / "sub" / "b.md").write_text("b, longer\n")
+    assert fingerprint(vault, (), "s") != first
+
+
+def test_fingerprint_reads_nothing_a_link_out_of_the_vault_points_to(tmp_path: Path) -> None:
+    vault, outside = _linked_vault(tmp_path, loops=False)
+    first = fingerprint(vault, (), "s")
+    (outside / "secret.md").write_text("a secret that grew\n")
+    (outside / "more.md").write_text("more\n")
+    assert fingerprint(vault, (), "s") == first
+    # The link itself still counts: pointing it elsewhere is a change.
+    (vault / "escape.md").unlink()
+    (vault / "escape.md").symlink_to(outside / "more.md")
+    assert fingerprint(vault, (), "s") != first
