@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from kgraph.problems import Problem, problem
+from kgraph.vault.yamlsize import MAX_VALUES, too_big
 
 CONFIG_NAME = "kgraph.yaml"
 
@@ -60,6 +61,10 @@ def load_config(
             line = getattr(getattr(exc, "problem_mark", None), "line", -1) + 1
             reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             problems.append(problem(CONFIG_NAME, line, "config-error", f"cannot read: {reason}"))
+            loaded = None
+        if loaded is not None and too_big(loaded):
+            message = f"cannot read: its aliases expand to over {MAX_VALUES:,} values"
+            problems.append(problem(CONFIG_NAME, 1, "config-error", message))
             loaded = None
         if isinstance(loaded, dict):
             data = loaded

@@ -16,6 +16,7 @@ import yaml
 
 from kgraph.problems import Problem, problem
 from kgraph.vault.note import Link, RawNote
+from kgraph.vault.yamlsize import MAX_VALUES, may_alias, too_big
 
 
 class FrontmatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -302,6 +303,10 @@ def parse_frontmatter(raw: RawNote) -> Frontmatter:
     if loaded is None and problems:
         loaded = _load_with_quoted_links(raw.frontmatter)
     if loaded is None:
+        return Frontmatter(problems=tuple(problems))
+    if may_alias(raw.frontmatter) and too_big(loaded):
+        message = f"invalid YAML: its aliases expand to over {MAX_VALUES:,} values"
+        problems.append(problem(raw.path, raw.frontmatter_line, "bad-frontmatter", message))
         return Frontmatter(problems=tuple(problems))
     if not isinstance(loaded, dict):
         message = f"frontmatter is a {type(loaded).__name__}, not a mapping"

@@ -134,6 +134,22 @@ def test_check_exits_1_on_errors(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert code == 1 and "kgraph.yaml:" in out and "config-error" in out
 
 
+def test_settings_whose_aliases_expand_without_end_are_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = tmp_path / "v"
+    vault.mkdir()
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    lines += [
+        f"{n}: &{n} [" + ",".join([f"*{p}"] * 9) + "]"
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    (vault / "kgraph.yaml").write_text("\n".join(lines) + "\ntitle: Bomb\n")
+    (vault / "a.md").write_text("hello")
+    code, out, _ = run(capsys, "check", str(vault))
+    assert code == 1 and "kgraph.yaml:1: config-error" in out and "aliases" in out
+
+
 @pytest.mark.parametrize("fmt", ["graphml", "gexf", "json", "csv"])
 def test_export_reads_back(fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / f"g.{fmt}"

@@ -212,3 +212,29 @@ def test_comma_separated_unquoted_links_are_recovered() -> None:
         ("A", "related", 3),
         ("B", "related", 3),
     ]
+
+
+def _laughs(levels: int) -> str:
+    """YAML whose last anchor, aliases expanded, holds 9 ** levels strings."""
+    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_aliases_that_expand_without_end_are_bad_frontmatter() -> None:
+    # 9 ** 9 values: normalising them used to hang the build.
+    fm = parse_frontmatter(raw(_laughs(9) + "title: Bomb\ntags: *l8\n", fm_line=4))
+    assert [(p.code, p.line) for p in fm.problems] == [("bad-frontmatter", 4)]
+    assert "aliases" in fm.problems[0].message
+    assert fm.title is None and fm.data == {} and fm.tags == ()
+    # A list that holds itself is endless too.
+    loop = parse_frontmatter(raw("title: Loop\nself: &s [1, *s]\n"))
+    assert [p.code for p in loop.problems] == ["bad-frontmatter"] and loop.title is None
+
+
+def test_aliases_of_ordinary_size_are_expanded() -> None:
+    fm = parse_frontmatter(raw(_laughs(3) + "shared: &t [x, y]\ntags: *t\ntitle: '*T*'\n"))
+    assert fm.problems == ()
+    assert fm.tags == ("x", "y") and fm.title == "*T*"
+    assert len(fm.data["l2"]) == 9 and fm.data["l2"][8][0] == ["lol"] * 9

@@ -181,6 +181,19 @@ def test_cells_options_and_lines() -> None:
     }
 
 
+def test_a_cell_option_whose_aliases_expand_without_end_stays_text() -> None:
+    lists = ['&a ["x","x","x","x","x","x","x","x","x"]']
+    lists += [
+        f"&{n} [" + ",".join([f"*{p}"] * 9) + "]"
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    bomb = "[" + ", ".join(lists) + "]"  # 9 ** 9 values once expanded
+    body = f"```{{python}}\n#| label: fig-x\n#| extra: {bomb}\n#| keep: &k [1, *k]\nx\n```\n"
+    (cell,) = parse_body(body, path="n.md", body_line=1).cells
+    assert cell.options == {"label": "fig-x", "extra": bomb, "keep": "&k [1, *k]"}
+    assert cell.code == "x\n"
+
+
 def test_problems() -> None:
     assert codes("[[]] [[a|]]") == ["empty-link", "empty-link"]
     assert codes("[[https://x.org]]") == ["external-wikilink"]

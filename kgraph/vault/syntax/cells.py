@@ -20,6 +20,7 @@ from pygments.util import ClassNotFound
 
 from kgraph.vault.note import Cell
 from kgraph.vault.syntax.scan import add_problem, hooks_of
+from kgraph.vault.yamlsize import may_alias, too_big
 
 _OPTION = re.compile(r"#\|\s*([\w.-]+)\s*:\s*(.*)")
 _FORMATTER = HtmlFormatter(nowrap=True)
@@ -40,10 +41,12 @@ def parse_options(code: str) -> tuple[dict[str, Any], str]:
 
 
 def _yaml_value(text: str) -> Any:
+    """The option's value as YAML, or its text if that is not YAML (or expands without end)."""
     try:
-        return yaml.safe_load(text) if text else None
-    except yaml.YAMLError:
+        value = yaml.safe_load(text) if text else None
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError):
         return text
+    return text if may_alias(text) and too_big(value) else value
 
 
 def _is_cell(info: str, options: dict[str, Any]) -> bool:
