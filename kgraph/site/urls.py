@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -23,12 +24,25 @@ RESERVED = frozenset(
 )
 
 _UNSAFE = re.compile(r"[^\w.~-]+")
+# A file name holds 255 bytes; a segment leaves room for a `-2` or a `.json` after it.
+SEGMENT_BYTES = 200
 
 
 def clean_segment(text: str) -> str:
     """One URL path segment: NFC, unsafe characters to `-`, never `.` or `..`."""
     seg = _UNSAFE.sub("-", unicodedata.normalize("NFC", text)).strip("-.")
-    return seg.casefold()
+    return fit_segment(seg.casefold())
+
+
+def fit_segment(seg: str, limit: int = SEGMENT_BYTES) -> str:
+    """`seg` if it fits in `limit` bytes of UTF-8, else its start and a hash of the whole: a
+    long title still gets a page (its file name would not fit), one that stays put and
+    differs from the page of another title that starts the same way."""
+    data = seg.encode("utf-8")
+    if len(data) <= limit:
+        return seg
+    head = data[: limit - 9].decode("utf-8", "ignore").rstrip("-.")
+    return f"{head}-{hashlib.blake2b(data, digest_size=4).hexdigest()}"
 
 
 def safe_slug(slug: str, fallback: str = "untitled") -> str:

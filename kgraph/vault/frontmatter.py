@@ -16,6 +16,7 @@ import yaml
 
 from kgraph.problems import Problem, problem
 from kgraph.vault.note import Link, RawNote
+from kgraph.vault.taglimits import within_limits
 from kgraph.vault.yamlsize import MAX_VALUES, may_alias, too_big
 
 
@@ -231,6 +232,7 @@ def _names(value: Any) -> list[str]:
 def _valid_tag(tag: str) -> bool:
     return (
         bool(tag)
+        and within_limits(tag)
         and not any(c.isspace() for c in tag)
         and not tag.replace("/", "").isdigit()
         and not (_TAG_FORBIDDEN & set(tag))

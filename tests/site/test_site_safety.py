@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sitehtml import Page
 
 from kgraph.site.output import SiteOutput
 from kgraph.site.sanitize import sanitize_html
-from kgraph.site.urls import page_path, safe_slug
+from kgraph.site.urls import SEGMENT_BYTES, clean_segment, fit_segment, page_path, safe_slug
 
 
 def hostile(site: tuple[Path, SiteOutput]) -> str:
@@ -75,3 +82,62 @@ def test_sanitizer_keeps_renderer_markup() -> None:
         wrapped = f"<table><tr>{fragment}</tr></table>" if fragment.startswith("<th") else fragment
         wrapped = f"<ul>{fragment}</ul>" if fragment.startswith("<li") else wrapped
         assert fragment in sanitize_html(wrapped)
+
+
+@given(st.text(min_size=1, max_size=400), st.integers(20, 255))
+@settings(max_examples=300, deadline=None)
+def test_a_segment_fits_its_bytes_and_keeps_what_fits(seg: str, limit: int) -> None:
+    fitted = fit_segment(seg, limit)
+    assert len(fitted.encode("utf-8")) <= limit
+    if len(seg.encode("utf-8")) <= limit:
+        assert fitted == seg
+    else:
+        assert fitted != seg and fitted == fit_segment(seg, limit)  # stable across runs
+        head = fitted.rsplit("-", 1)[0]
+        assert seg.startswith(head)
+
+
+def test_long_segments_that_start_alike_stay_apart() -> None:
+    first, second = "word-" * 60 + "one", "word-" * 60 + "two"
+    assert fit_segment(first) != fit_segment(second)
+    assert len(fit_segment("é" * 300).encode("utf-8")) <= SEGMENT_BYTES
+    assert clean_segment("Word " * 100) == fit_segment("word-" * 99 + "word")
+
+
+def test_long_titles_and_deep_tags_build_pages_a_file_system_takes(tmp_path: Path) -> None:
+    """Titles and link targets too long for a file name, and a tag thousands of levels
+    deep: the build used to fail on the first and never end on the second."""
+    vault = tmp_path / "v"
+    vault.mkdir()
+    long_a, long_b = "Long title " * 30 + "A", "Long title " * 30 + "B"
+    missing = "Missing target " * 25
+    (vault / "a.md").write_text(f"---\ntitle: {long_a}\n---\nSee [[{long_b}]] and [[{missing}]].\n")
+    (vault / "b.md").write_text(
+        f"---\ntitle: {long_b}\ntags: [{'x/' * 40}y, ok]\n---\nBack [[{long_a}]].\n"
+    )
+    (vault / "c.md").write_text("# C\n\nDeep #" + "t/" * 3000 + "u and #fine/tag.\n")
+    out, report = tmp_path / "site", tmp_path / "report.json"
+    env = {**os.environ, "KGRAPH_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "kgraph", "build", str(vault), "-o", str(out)]
+    done = subprocess.run(
+        [*cmd, "--report", str(report)], capture_output=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    files = [p.relative_to(out) for p in out.rglob("*")]
+    assert all(len(part.encode()) <= 255 for p in files for part in p.parts)
+    pages = {p.parts[0] for p in files if p.name == "index.html" and len(p.parts) == 2}
+    assert len([p for p in pages if p.startswith("long-title")]) == 2
+    assert len([p for p in pages if p.startswith("missing-target")]) == 1
+    # Every link between the long-titled pages leads to a page that exists.
+    for page in pages:
+        html = (out / page / "index.html").read_text()
+        for href in re.findall(r'href="\.\./([^"#]+)"', html):
+            assert (out / href).exists(), href
+    tags = {
+        p.parent.relative_to("tags").as_posix()
+        for p in files
+        if p.parts[0] == "tags" and p.name == "index.html" and len(p.parts) > 2
+    }
+    assert {"ok", "fine", "fine/tag"} <= tags
+    assert not any(t.startswith(("t", "x")) for t in tags)
+    assert json.loads(report.read_text())["notes"] == 3

@@ -191,3 +191,13 @@ def test_parse_body_uses_the_fast_path_unless_disabled(monkeypatch: pytest.Monke
     monkeypatch.setenv("KGRAPH_NO_FASTSCAN", "1")
     assert parse_body(body, path="n.md", body_line=1) == expected
     assert calls == [body]
+
+
+def test_tags_too_long_or_too_deep_stay_text_on_both_paths() -> None:
+    deepest = "a/" * 15 + "b"  # 16 levels: the deepest a tag may be
+    longest = "c" * 200
+    body = f"Kept #{deepest} #{longest} and #{'d/' * 16}e #{'f' * 201} #{'g/' * 3000}h.\n"
+    parsed = oracle(body)
+    assert parsed.tags == (deepest, longest)
+    fast = agrees(body)
+    assert fast is None or fast.tags == parsed.tags

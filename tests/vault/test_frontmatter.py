@@ -135,6 +135,12 @@ def test_tags(value: str, expected: tuple[str, ...]) -> None:
     assert parse_frontmatter(raw(f"tags: {value}\n")).tags == expected
 
 
+def test_tags_too_long_or_too_deep_are_dropped() -> None:
+    deepest, longest = "a/" * 15 + "b", "c" * 200
+    value = f"[{deepest}, {longest}, {'d/' * 16}e, {'f' * 201}, {'g/' * 3000}h]"
+    assert parse_frontmatter(raw(f"tags: {value}\n")).tags == (deepest, longest)
+
+
 def test_tag_key_and_alias_key_and_string_aliases() -> None:
     fm = parse_frontmatter(raw("tag: x\nalias: One, Two\n"))
     assert fm.tags == ("x",)

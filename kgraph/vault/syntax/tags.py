@@ -10,6 +10,8 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from kgraph.vault.taglimits import within_limits
+
 # ASCII punctuation other than `- / _`, plus general and CJK punctuation, ends a tag
 _TAG = re.compile(r"#([^\s!-,.:-@\[-^`{-~\u2000-\u206f\u3000-\u303f\uff01-\uff0f]+)")
 _BEFORE = frozenset(" \t\n(*")
@@ -20,7 +22,7 @@ def tag_name(text: str) -> str | None:
     name = text.rstrip("/")
     if not name or name.isdigit() or not re.search(r"[^\d/]", name):
         return None
-    return name.casefold()
+    return name.casefold() if within_limits(name) else None
 
 
 def _tag(state: StateInline, silent: bool) -> bool:
