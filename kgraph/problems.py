@@ -31,6 +31,7 @@ CODES: dict[str, Severity] = {
     "duplicate-concept": "info",
     "conflict-copy": "warning",
     "unsafe-path": "warning",
+    "bad-file-name": "warning",
     "unclosed-fence": "warning",
     "math-error": "warning",
     "markdown-error": "error",

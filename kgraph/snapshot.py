@@ -66,7 +66,8 @@ def fingerprint(root: Path, ignore: tuple[str, ...], settings: str) -> str:
                 st = entry.stat(follow_symlinks=not leaves)
             except OSError:
                 continue
-            h.update(f"{entry.path[base:]}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            line = f"{entry.path[base:]}\0{st.st_size}\0{st.st_mtime_ns}\n"
+            h.update(line.encode("utf-8", "surrogateescape"))  # a name need not be UTF-8
     return h.hexdigest()
 
 

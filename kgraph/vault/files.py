@@ -94,6 +94,16 @@ def unseen(rel: str, ignore: Sequence[str] = ()) -> bool:
     return False
 
 
+def _utf8(name: str) -> bool:
+    """Whether a name from the file system is valid UTF-8 (Python keeps other bytes as
+    lone surrogates, which cannot be written out)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def inside(real: str, root: str) -> bool:
     """Whether the real path `real` is the real folder `root` or under it."""
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
@@ -139,6 +149,12 @@ def discover(
         for entry in listing:
             name = entry.name
             rel = prefix + name
+            if not name.isascii() and not _utf8(name):
+                # Undecodable bytes in a name: every path the build writes is UTF-8.
+                shown = os.fsencode(rel).decode("utf-8", "replace")
+                message = "name is not valid UTF-8; skipped (rename it)"
+                problems.append(problem(shown, 0, "bad-file-name", message))
+                continue
             if _CONFLICT in name:
                 problems.append(problem(rel, 0, "conflict-copy", "sync conflict copy; skipped"))
                 continue

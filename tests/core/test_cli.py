@@ -292,3 +292,25 @@ def test_a_vault_that_links_back_to_its_own_folders_builds_and_answers(tmp_path:
     )
     assert done.returncode == 0, done.stderr
     assert isinstance(json.loads(done.stdout), list)
+
+
+def test_a_note_whose_name_is_not_utf8_is_skipped_and_the_rest_builds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    vault = tmp_path / "v"
+    shutil.copytree(VAULT, vault)
+    with open(os.fsencode(vault) + b"/Caf\xe9.md", "wb") as f:
+        f.write(b"# Old name\n\nLinks [[Alpha]].\n")
+    report = tmp_path / "report.json"
+    code, _, err = run(
+        capsys, "build", str(vault), "-o", str(tmp_path / "site"), "--report", str(report)
+    )
+    assert code == 0, err
+    found = json.loads(report.read_text(encoding="utf-8"))
+    assert found["notes"] == len(list(VAULT.rglob("*.md")))
+    assert [w["file"] for w in found["warnings"] if w["code"] == "bad-file-name"] == [
+        "Caf\ufffd.md"
+    ]
+    assert (tmp_path / "site" / "alpha" / "index.html").is_file()

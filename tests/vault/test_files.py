@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kgraph.snapshot import fingerprint
 from kgraph.vault.files import discover, glob_regex, is_ignored, safe_join
 
 
@@ -132,3 +134,21 @@ def test_several_globs_match_as_any_one_does(patterns: list[str], rel: str) -> N
     """The globs are joined in one pattern for speed: it matches where one of them does."""
     one_by_one = any(glob_regex(p).fullmatch(rel) for p in patterns if p.strip())
     assert is_ignored(rel, patterns) is one_by_one
+
+
+def test_names_that_are_not_utf8_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    base = os.fsencode(tmp_path)
+    (tmp_path / "good.md").write_text("ok")
+    with open(base + b"/caf\xe9.md", "wb") as f:  # Latin-1 bytes in the name
+        f.write(b"# old name\n")
+    os.mkdir(base + b"/f\xf6lder")
+    with open(base + b"/f\xf6lder/inside.md", "wb") as f:
+        f.write(b"# inside\n")
+    found = discover(tmp_path)
+    assert found.notes == ("good.md",)
+    assert [(p.file, p.code) for p in found.problems] == [
+        ("caf\ufffd.md", "bad-file-name"),
+        ("f\ufffdlder", "bad-file-name"),
+    ]
+    json.dumps([p.file for p in found.problems], ensure_ascii=False).encode("utf-8")
+    assert fingerprint(tmp_path, (), "s") != fingerprint(tmp_path, (), "t")
