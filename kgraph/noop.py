@@ -23,7 +23,7 @@ from typing import Any
 from kgraph.cache import vault_id
 from kgraph.config import Config
 
-KIND = "kgraph-last-build-v2"
+KIND = "kgraph-last-build-v3"
 
 
 def _versions() -> list[str]:

@@ -27,7 +27,7 @@ from kgraph.problems import Problem
 from kgraph.vault.files import inside
 from kgraph.vault.note import Note
 
-CACHE_KIND = "graph-v3"
+CACHE_KIND = "graph-v4"
 
 
 def fingerprint(root: Path, ignore: tuple[str, ...], settings: str) -> str:

@@ -32,7 +32,7 @@ from kgraph.graph.relink import links_to_figures, name_facts, relink
 from kgraph.problems import Problem, problem
 from kgraph.vault.note import Note
 
-KIND = "linked-graph-v1"
+KIND = "linked-graph-v2"
 
 
 def kept_file(cache_dir: Path, vault: Path) -> Path:

@@ -29,7 +29,7 @@ from kgraph.vault.parse import parse_file
 PARALLEL_MIN_FILES = 64
 # The parse cache is split by path hash, so an edit rewrites a sixteenth of it.
 BUCKETS = 16
-CACHE_KIND = "parse-bucket-v3"
+CACHE_KIND = "parse-bucket-v4"
 
 
 @dataclass(frozen=True)
