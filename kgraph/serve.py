@@ -128,13 +128,24 @@ def make_handler(out_dir: Path, state: LiveState) -> type[SimpleHTTPRequestHandl
 
         def _file_for(self, url_path: str) -> Path | None:
             rel = unquote(urlsplit(url_path).path).lstrip("/")
-            candidate = (root / rel).resolve()
-            # Anything that resolves outside the output folder does not exist.
-            if candidate != root and not candidate.is_relative_to(root):
+            try:
+                candidate = (root / rel).resolve()
+                # Anything that resolves outside the output folder does not exist.
+                if candidate != root and not candidate.is_relative_to(root):
+                    return None
+                if candidate.is_dir():
+                    candidate = candidate / "index.html"
+                return candidate if candidate.is_file() else None
+            except (OSError, ValueError):  # a NUL byte, a name too long: no such file
                 return None
-            if candidate.is_dir():
-                candidate = candidate / "index.html"
-            return candidate if candidate.is_file() else None
+
+        def _not_found(self) -> None:
+            page = root / "404.html"
+            try:
+                body = page.read_bytes()
+            except OSError:
+                body = b"<h1>404 Not Found</h1>"
+            self._send(self._inject(body), "text/html; charset=utf-8", HTTPStatus.NOT_FOUND)
 
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
@@ -146,9 +157,7 @@ def make_handler(out_dir: Path, state: LiveState) -> type[SimpleHTTPRequestHandl
                 return
             target = self._file_for(self.path)
             if target is None:
-                page = root / "404.html"
-                body = page.read_bytes() if page.is_file() else b"<h1>404 Not Found</h1>"
-                self._send(self._inject(body), "text/html; charset=utf-8", HTTPStatus.NOT_FOUND)
+                self._not_found()
                 return
             if target.name == "index.html" and not path.endswith(("/", ".html")):
                 # Pretty URLs: relative links inside the page need the trailing slash.
@@ -156,7 +165,11 @@ def make_handler(out_dir: Path, state: LiveState) -> type[SimpleHTTPRequestHandl
                 self.send_header("Location", path + "/")
                 self.end_headers()
                 return
-            body = target.read_bytes()
+            try:
+                body = target.read_bytes()
+            except OSError:  # gone since it was found: a rebuild replaced it
+                self._not_found()
+                return
             ctype = self.guess_type(str(target))
             if target.suffix == ".html":
                 body = self._inject(body)

@@ -186,7 +186,11 @@ def test_only_output_files_are_served(served: tuple[Server, Path]) -> None:
         status, body = server.get(path)
         assert status == 404, path
         assert "root:" not in body
-    assert server.get("/no-such-page/")[0] == 404
+    missing = server.get("/no-such-page/")
+    assert missing[0] == 404
+    # Paths no file system takes are missing files too, not a dropped connection.
+    for path in ("/%00", "/one%00/index.html", "/" + "a" * 5000, "/a" * 3000):
+        assert server.get(path) == missing, path[:20]
     status, _ = server.get("/_kgraph/live.js")
     assert status == 200
 
