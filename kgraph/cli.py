@@ -28,8 +28,12 @@ QUERY_VERBS = (
 )
 
 
-def _jobs(value: str) -> int:
-    n = int(value)
+def _count(value: str) -> int:
+    """A whole number of at least 1 (jobs, depth, top)."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if n < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return n
@@ -48,7 +52,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", default="site", help="output folder (default: ./site)")
     p.add_argument("--no-exec", action="store_true", help="do not run cells; use cached results")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p.add_argument("--jobs", type=_jobs, default=None, help="worker processes (default: cores)")
+    p.add_argument("--jobs", type=_count, default=None, help="worker processes (default: cores)")
     p.add_argument("--report", metavar="FILE", help="write the build report as JSON")
     p.add_argument("--base-url", default=None, help="URL path the site is served under")
     p.add_argument("--quiet", action="store_true", help="print only problems")
@@ -68,7 +72,7 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("concept")
     v.add_argument("--relation", default=None, help="only this relation (e.g. see_also)")
     v.add_argument("--direction", choices=("out", "in", "both"), default="both")
-    v.add_argument("--depth", type=_jobs, default=1)
+    v.add_argument("--depth", type=_count, default=1)
     v = verbs.add_parser("backlinks", help="concepts that link to a concept")
     v.add_argument("concept")
     v = verbs.add_parser("path", help="shortest chain of relations between two concepts")
@@ -79,7 +83,7 @@ def make_parser() -> argparse.ArgumentParser:
     verbs.add_parser("orphans", help="notes with no relation in or out")
     verbs.add_parser("unresolved", help="wanted concepts and who wants them")
     v = verbs.add_parser("hubs", help="the most central concepts")
-    v.add_argument("--top", type=_jobs, default=10)
+    v.add_argument("--top", type=_count, default=10)
     verbs.add_parser("relations", help="edge count per relation")
     verbs.add_parser("figures", help="computed figures and their concepts")
 
@@ -94,7 +98,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-exec", action="store_true")
-    p.add_argument("--jobs", type=_jobs, default=None)
+    p.add_argument("--jobs", type=_count, default=None)
     return parser
 
 

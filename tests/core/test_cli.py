@@ -108,6 +108,14 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
     code, _, err = run(capsys, "check", str(VAULT / "absent"))
     assert code == 2 and "no vault folder" in err
+    for args, said in (
+        (["--depth", "abc"], "--depth: 'abc' is not a whole number"),
+        (["--depth", "0"], "--depth: must be at least 1"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main(["query", "--vault", str(VAULT), "neighbors", "Alpha", *args])
+        assert exc.value.code == 2
+        assert said in capsys.readouterr().err
 
 
 def test_check_lines_and_json(capsys: pytest.CaptureFixture[str]) -> None:
