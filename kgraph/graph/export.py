@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +48,38 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def flat_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """A copy with flat attribute values and no None values."""
+# What XML 1.0 cannot hold at all, not even as a character reference: most C0 controls,
+# lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` with each character XML cannot hold written as `\\xNN` (or `\\uNNNN`):
+    a title with a control character in it still gives a well-formed file, and two
+    such titles stay two nodes."""
+    return _NOT_XML.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+
+
+def flat_graph(graph: nx.MultiDiGraph, xml: bool = False) -> nx.MultiDiGraph:
+    """A copy with flat attribute values and no None values (`xml`: every string, node
+    and key included, made fit for XML)."""
+
+    def fit(value: Any) -> Any:
+        return xml_text(value) if xml and isinstance(value, str) else value
+
     flat: nx.MultiDiGraph = nx.MultiDiGraph()
     for node, attrs in graph.nodes(data=True):
-        values = {k: flat_value(v) for k, v in attrs.items()}
-        flat.add_node(node, **{k: v for k, v in values.items() if v is not None})
+        values = {k: fit(flat_value(v)) for k, v in attrs.items()}
+        flat.add_node(fit(node), **{k: v for k, v in values.items() if v is not None})
     for source, target, key, attrs in graph.edges(keys=True, data=True):
-        values = {k: flat_value(v) for k, v in attrs.items()}
-        flat.add_edge(source, target, key=key, **{k: v for k, v in values.items() if v is not None})
+        values = {k: fit(flat_value(v)) for k, v in attrs.items()}
+        kept = {k: v for k, v in values.items() if v is not None}
+        flat.add_edge(fit(source), fit(target), key=fit(key), **kept)
     return flat
 
 
@@ -65,10 +89,10 @@ def export_graph(cg: ConceptGraph, fmt: str, out: Path) -> list[Path]:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "graphml":
-        nx.write_graphml(flat_graph(cg.graph), out)
+        nx.write_graphml(flat_graph(cg.graph, xml=True), out)
         return [out]
     if fmt == "gexf":
-        nx.write_gexf(flat_graph(cg.graph), out)
+        nx.write_gexf(flat_graph(cg.graph, xml=True), out)
         return [out]
     if fmt == "json":
         safe: nx.MultiDiGraph = nx.MultiDiGraph()

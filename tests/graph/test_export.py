@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import csv
 import json
+from html import escape
 from pathlib import Path
 
 import networkx as nx
 import pytest
 from graphnotes import graph_of, make_note
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kgraph.graph.build import ConceptGraph, add_figure
-from kgraph.graph.export import export_graph, flat_value
+from kgraph.graph.export import export_graph, flat_value, xml_text
 from kgraph.vault.note import Link
 
 
@@ -112,3 +115,29 @@ def test_csv_pair(cg: ConceptGraph, tmp_path: Path) -> None:
 def test_unknown_format(cg: ConceptGraph, tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         export_graph(cg, "dot", tmp_path / "g.dot")
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_xml_exports_hold_titles_with_control_characters(fmt: str, tmp_path: Path) -> None:
+    notes = [
+        make_note("a.md", title="Bell\x07 one", links=[Link("Esc\x1b two", 2)]),
+        make_note("b.md", title="Bell\x08 one"),  # differs from a's title in that character
+    ]
+    out = tmp_path / f"g.{fmt}"
+    export_graph(graph_of(notes), fmt, out)
+    back = nx.read_graphml(out) if fmt == "graphml" else nx.read_gexf(out)
+    assert set(back.nodes) == {"bell\\x07 one", "bell\\x08 one", "esc\\x1b two"}
+    assert back.has_edge("bell\\x07 one", "esc\\x1b two")
+
+
+@given(st.text(max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_xml_text_is_well_formed_and_keeps_texts_apart(text: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    fitted = xml_text(text)
+    root = ET.fromstring(f"<a>{escape(fitted)}</a>")
+    assert (root.text or "") == fitted.replace("\r\n", "\n").replace("\r", "\n")  # XML line ends
+    if "\\" not in text:  # an escape is told apart from the text it replaced
+        assert xml_text(text + "\x01") != xml_text(text + "\x02")
+        assert fitted == text or any(not ch.isprintable() for ch in text)
