@@ -36,7 +36,7 @@ from kgraph.incremental import (
     signatures,
     state_file,
 )
-from kgraph.lock import BuildLocked, build_lock
+from kgraph.lock import BuildLocked, CacheUnusable, build_lock
 from kgraph.problems import Problem, problem
 from kgraph.site.output import SiteOutput
 from kgraph.vault.load import PARALLEL_MIN_FILES, ParsedFile, VaultData, load_vault
@@ -1070,7 +1070,7 @@ def build(
                     builder.on_stage = on_stage
                     result = builder.build()
                 keep_until_exit(builder, result)
-    except (BuildLocked, NotASite) as exc:
+    except (BuildLocked, CacheUnusable, NotASite) as exc:
         print(f"kgraph: error: {exc}", file=sys.stderr)
         return 1
     if same is not None:

@@ -13,12 +13,36 @@ class BuildLocked(RuntimeError):
     """Another kgraph process holds the lock."""
 
 
+class CacheUnusable(RuntimeError):
+    """The cache folder cannot be made or written (a file in its place, no permission)."""
+
+
+def _unusable(cache_dir: Path, exc: OSError) -> CacheUnusable:
+    return CacheUnusable(
+        f"cannot use {cache_dir} as the cache folder: {exc.strerror or exc} "
+        "(choose another with KGRAPH_CACHE_DIR)"
+    )
+
+
+def check_cache(cache_dir: Path) -> None:
+    """Make the cache folder if need be; `CacheUnusable` if it cannot be made or written."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(cache_dir, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise _unusable(cache_dir, exc) from None
+
+
 @contextmanager
 def build_lock(cache_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on `cache_dir/build.lock`; released even on kill (the OS drops it)."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / "build.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _unusable(cache_dir, exc) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

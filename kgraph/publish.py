@@ -166,7 +166,9 @@ class NotASite(RuntimeError):
 
 
 def check_output(out: Path) -> None:
-    """Refuse to replace a non-empty folder that is not a kgraph site."""
+    """Refuse to replace a file, or a non-empty folder that is not a kgraph site."""
+    if out.exists() and not out.is_dir():
+        raise NotASite(f"{out} is a file, not a folder; choose another output folder")
     if out.is_dir() and not (out / MARKER).exists() and any(out.iterdir()):
         raise NotASite(
             f"{out} is not empty and was not written by kgraph; choose another output "

@@ -244,7 +244,8 @@ class LiveServer:
 
     def stop(self) -> None:
         self.state.close()
-        self.httpd.shutdown()
+        if self.thread.is_alive():  # shutdown() waits for a loop that was never started
+            self.httpd.shutdown()
         self.httpd.server_close()
 
 
@@ -282,12 +283,20 @@ def serve(
 ) -> int:
     """Run until Ctrl-C: build once, then rebuild on every change and notify the browser."""
     from kgraph.build import Builder, SearchIndexer
+    from kgraph.lock import CacheUnusable, check_cache
+    from kgraph.publish import NotASite, check_output
 
     # Requests and the SSE stream are served by threads while a rebuild holds the GIL;
     # a waiting thread gets it after this interval (5 ms by default), once per step of a
     # request. Builds hand it over rarely, so they barely notice.
     sys.setswitchinterval(SWITCH_INTERVAL)
     builder = Builder.for_vault(vault, out, execute=execute, jobs=jobs)
+    try:
+        check_output(builder.config.out)  # as `kgraph build` does, before any work
+        check_cache(builder.config.cache_dir)
+    except (NotASite, CacheUnusable) as exc:
+        print(f"kgraph: error: {exc}", file=sys.stderr)
+        return 1
     builder.indexer = SearchIndexer(builder.search_dir, builder.config.out)
     builder.fast_edits = True
     out_dir = builder.config.out.resolve()
@@ -298,14 +307,22 @@ def serve(
         return p.is_relative_to(out_dir) or p.is_relative_to(cache_dir) or "__pycache__" in p.parts
 
     lock = threading.Lock()  # one build at a time: the first one and the watcher's
-    server: LiveServer | None = None
+    try:  # the port is taken before the first build, which may take a while
+        server = LiveServer(builder.config.out, host, port)
+    except OSError as exc:
+        print(
+            f"kgraph: error: cannot serve on {host}:{port}: {exc.strerror or exc} "
+            "(choose another with --port)",
+            file=sys.stderr,
+        )
+        builder.close()
+        return 1
 
     def rebuild(changed: set[Path]) -> None:
         t = time.perf_counter()
         with lock:
             result = builder.build(changed)
-        if server is not None:
-            server.state.publish(result.changed_pages, result.overlay())
+        server.state.publish(result.changed_pages, result.overlay())
         took = (time.perf_counter() - t) * 1000
         print(
             f"kgraph: rebuilt in {took:.0f} ms, {len(result.changed_pages)} pages changed",
@@ -324,7 +341,6 @@ def serve(
         ready.wait(10)
         with lock:
             first = builder.build()
-        server = LiveServer(builder.config.out, host, port)
         server.state.publish([], first.overlay())
         builder.early = server.state.publish  # the edited page, ahead of the rest
         server.start()
@@ -335,8 +351,7 @@ def serve(
         pass
     finally:
         stop.set()
-        if server is not None:
-            server.stop()
+        server.stop()
         builder.close()
         print("kgraph: stopped", flush=True)
     return 0

@@ -322,3 +322,17 @@ def test_a_note_whose_name_is_not_utf8_is_skipped_and_the_rest_builds(
         "Caf\ufffd.md"
     ]
     assert (tmp_path / "site" / "alpha" / "index.html").is_file()
+
+
+def test_a_file_where_the_output_or_the_cache_should_be_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "mine.txt"
+    mine.write_text("keep me")
+    code, _, err = run(capsys, "build", str(VAULT), "-o", str(mine))
+    assert code == 1 and "is a file, not a folder" in err
+    assert mine.read_text() == "keep me"  # it used to be replaced by the site
+    monkeypatch.setenv("KGRAPH_CACHE_DIR", str(mine))
+    code, _, err = run(capsys, "build", str(VAULT), "-o", str(tmp_path / "site"))
+    assert code == 1 and f"cannot use {mine} as the cache folder" in err
+    assert mine.read_text() == "keep me"

@@ -239,3 +239,31 @@ def test_a_link_edit_reloads_the_edited_page_and_the_page_it_now_links(
         heard.append(next_build(events))
     assert sum("two/index.html" in e["changed"] for e in heard) == 1
     assert "Two" in server.get("/three/")[1]
+
+
+def test_serve_stops_with_a_message_when_it_cannot_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kgraph.serve import serve
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "One.md").write_text("# One\n")
+    monkeypatch.setenv("KGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        port = taken.getsockname()[1]
+        assert serve(vault, tmp_path / "site", port=port) == 1
+        assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
+    finally:
+        taken.close()
+    not_a_folder = tmp_path / "site.txt"
+    not_a_folder.write_text("mine")
+    assert serve(vault, not_a_folder, port=free_port()) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert not_a_folder.read_text() == "mine"
+    monkeypatch.setenv("KGRAPH_CACHE_DIR", str(not_a_folder))
+    assert serve(vault, tmp_path / "site", port=free_port()) == 1
+    assert "as the cache folder" in capsys.readouterr().err
