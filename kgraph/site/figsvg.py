@@ -16,6 +16,10 @@ _SVG_REF = re.compile(r'(href="#|url\(#)([^")]*)')
 _SVG_OPEN = re.compile(r"<svg\b")
 # Matplotlib's white legend frame would hide currentColor text on the dark theme.
 _WHITE_FILL = re.compile(r"fill:\s*#(?:fff|ffffff)\b", re.IGNORECASE)
+# A scatter of a few hundred thousand points is an SVG of tens of megabytes: inlined, it
+# would make its page (and every page embedding it) as big. Larger figures stay an
+# `<img>` of their file, which the browser loads apart (in its own colours).
+INLINE_MAX_BYTES = 1_000_000
 
 
 class FigureSvgs:
@@ -26,13 +30,15 @@ class FigureSvgs:
         self._text: dict[str, str | None] = {}
 
     def load(self, rel: str) -> str | None:
-        """The cleaned SVG markup of a registered figure, or None if unsafe or unreadable."""
+        """The cleaned SVG markup of a registered figure, or None if unsafe, unreadable or
+        over `INLINE_MAX_BYTES`."""
         if rel not in self._text:
             self._text[rel] = None
             src = self.copies.get(rel)
             if src is not None and rel.startswith("_figures/") and rel.endswith(".svg"):
                 try:
-                    text = src.read_text(encoding="utf-8")
+                    too_big = src.stat().st_size > INLINE_MAX_BYTES
+                    text = "" if too_big else src.read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError):
                     text = ""
                 text = _PROLOG.sub("", text).strip()

@@ -63,3 +63,19 @@ def test_custom_relation_and_overview_home(tmp_path: Path) -> None:
     assert "<h2>Hubs</h2>" in home and "<h2>Recent</h2>" in home
     recent = home[home.index("<h2>Recent</h2>") :]
     assert recent.index("Model") < recent.index("Theory")  # newest first
+
+
+def test_a_figure_too_big_to_inline_stays_an_image_of_its_file(tmp_path: Path) -> None:
+    from kgraph.site.figsvg import INLINE_MAX_BYTES, FigureSvgs
+
+    small, big = tmp_path / "small.svg", tmp_path / "big.svg"
+    small.write_text('<svg xmlns="http://www.w3.org/2000/svg"><circle r="1"/></svg>')
+    dots = '<circle r="1"/>' * (INLINE_MAX_BYTES // 15 + 1)
+    big.write_text(f'<svg xmlns="http://www.w3.org/2000/svg">{dots}</svg>')
+    assert big.stat().st_size > INLINE_MAX_BYTES
+    svgs = FigureSvgs({"_figures/n/small.svg": small, "_figures/n/big.svg": big})
+    tag = '<img src="../_figures/n/{0}.svg" alt="A" data-figure-svg="_figures/n/{0}.svg">'
+    page = svgs.inline(tag.format("small") + tag.format("big"))
+    assert page.count("<svg") == 1 and '<circle r="1"/>' in page
+    assert tag.format("big") in page  # left as it was: the browser loads the file
+    assert len(page) < 1000
