@@ -173,6 +173,7 @@ def test_fingerprint_lists_each_real_folder_once(
     assert fingerprint(vault, (), "s") != first
 
 
+@pytest.mark.timeout(60)  # it never ended before the limit
 def test_fingerprint_reads_nothing_a_link_out_of_the_vault_points_to(tmp_path: Path) -> None:
     vault, outside = _linked_vault(tmp_path, loops=False)
     first = fingerprint(vault, (), "s")

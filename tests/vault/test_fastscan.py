@@ -193,6 +193,7 @@ def test_parse_body_uses_the_fast_path_unless_disabled(monkeypatch: pytest.Monke
     assert calls == [body]
 
 
+@pytest.mark.timeout(60)  # it never ended before the limit
 def test_tags_too_long_or_too_deep_stay_text_on_both_paths() -> None:
     deepest = "a/" * 15 + "b"  # 16 levels: the deepest a tag may be
     longest = "c" * 200

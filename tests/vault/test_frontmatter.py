@@ -135,6 +135,7 @@ def test_tags(value: str, expected: tuple[str, ...]) -> None:
     assert parse_frontmatter(raw(f"tags: {value}\n")).tags == expected
 
 
+@pytest.mark.timeout(60)  # it never ended before the limit
 def test_tags_too_long_or_too_deep_are_dropped() -> None:
     deepest, longest = "a/" * 15 + "b", "c" * 200
     value = f"[{deepest}, {longest}, {'d/' * 16}e, {'f' * 201}, {'g/' * 3000}h]"
@@ -228,6 +229,7 @@ def _laughs(levels: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.timeout(60)  # it never ended before the limit
 def test_aliases_that_expand_without_end_are_bad_frontmatter() -> None:
     # 9 ** 9 values: normalising them used to hang the build.
     fm = parse_frontmatter(raw(_laughs(9) + "title: Bomb\ntags: *l8\n", fm_line=4))

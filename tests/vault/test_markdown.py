@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kgraph.vault.hooks import PlainHooks
 from kgraph.vault.markdown import (
     anchor_for_subpath,
@@ -181,6 +183,7 @@ def test_cells_options_and_lines() -> None:
     }
 
 
+@pytest.mark.timeout(60)  # it never ended before the limit
 def test_a_cell_option_whose_aliases_expand_without_end_stays_text() -> None:
     lists = ['&a ["x","x","x","x","x","x","x","x","x"]']
     lists += [
