@@ -111,9 +111,10 @@ def _vault_or_exit(path: str) -> Path | None:
 
 
 def _print_problems(problems: Sequence[Any], vault_arg: str) -> None:
+    from kgraph.problems import problem_line
+
     for p in problems:
-        where = os.path.join(vault_arg, p.file) if p.file else vault_arg
-        print(f"{where}:{p.line}: {p.code} {p.message}")
+        print(problem_line(p, vault_arg))
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -6,6 +6,8 @@ jump to it. Stages return problems; they never print or raise for bad input.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -65,10 +67,25 @@ class Problem:
     severity: Severity = "warning"
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.code} {self.message}"
+        return problem_line(self)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
+
+
+# Control characters (a newline in a file name, a tab in a message) would break the one
+# line per problem that editors and scripts read.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def problem_line(p: Problem, folder: str = "") -> str:
+    """`file:line: code message` on one line, the file under `folder` if given."""
+    where = os.path.join(folder, p.file) if folder and p.file else (p.file or folder)
+    return f"{_visible(where)}:{p.line}: {p.code} {_visible(p.message)}"
 
 
 def problem(file: str, line: int, code: str, message: str) -> Problem:

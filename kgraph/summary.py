@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any
+
+from kgraph.problems import problem_line
 
 if TYPE_CHECKING:
     from kgraph.build import BuildResult
@@ -20,8 +21,7 @@ def print_summary(
     for p in problems:
         if p.severity == "info" and quiet:
             continue
-        where = os.path.join(vault_arg, p.file) if p.file else vault_arg
-        lines.append(f"{where}:{p.line}: {p.code} {p.message}\n")
+        lines.append(problem_line(p, vault_arg) + "\n")
     # Plain lines, written at once: a vault with a thousand problems prints in a blink.
     sys.stderr.write("".join(lines))
     sys.stderr.flush()
