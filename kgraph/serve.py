@@ -296,6 +296,7 @@ def serve(
         check_cache(builder.config.cache_dir)
     except (NotASite, CacheUnusable) as exc:
         print(f"kgraph: error: {exc}", file=sys.stderr)
+        builder.close()
         return 1
     builder.indexer = SearchIndexer(builder.search_dir, builder.config.out)
     builder.fast_edits = True
