@@ -1081,11 +1081,17 @@ def build(
         result.timings["total"] = round(time.perf_counter() - started, 4)
         report = result.report()
         noop.remember(config, key, report, pending=result.pending_caches)
+    unwritten = False
     if report_path is not None:
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        try:
+            report_path.parent.mkdir(parents=True, exist_ok=True)
+            report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        except OSError as exc:  # the site is built; the report asked for is not
+            why = exc.strerror or exc
+            print(f"kgraph: error: cannot write the report {report_path}: {why}", file=sys.stderr)
+            unwritten = True
     from kgraph.summary import print_summary
 
     print_summary(result, report, vault_arg=str(vault), quiet=quiet)
     bad = {"error", "warning"} if strict else {"error"}
-    return 1 if any(p.severity in bad for p in result.problems) else 0
+    return 1 if unwritten or any(p.severity in bad for p in result.problems) else 0

@@ -185,7 +185,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     vault = _vault_or_exit(args.vault)
     if vault is None:
         return EXIT_USAGE
-    written = export_graph(kgraph.load(vault).concept_graph, args.format, Path(args.out))
+    graph = kgraph.load(vault).concept_graph
+    try:
+        written = export_graph(graph, args.format, Path(args.out))
+    except OSError as exc:  # a folder, or a file where a folder should be
+        print(f"kgraph: error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERRORS
     for path in written:
         print(path)
     return EXIT_OK

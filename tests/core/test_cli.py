@@ -336,3 +336,16 @@ def test_a_file_where_the_output_or_the_cache_should_be_is_left_alone(
     code, _, err = run(capsys, "build", str(VAULT), "-o", str(tmp_path / "site"))
     assert code == 1 and f"cannot use {mine} as the cache folder" in err
     assert mine.read_text() == "keep me"
+
+
+def test_an_export_or_report_that_cannot_be_written_is_an_error_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    code, _, err = run(capsys, "export", "--format", "json", str(VAULT), "-o", str(folder))
+    assert code == 1 and f"kgraph: error: cannot write {folder}" in err
+    site = tmp_path / "site"
+    code, _, err = run(capsys, "build", str(VAULT), "-o", str(site), "--report", str(folder))
+    assert code == 1 and f"cannot write the report {folder}" in err
+    assert (site / "index.html").is_file()  # the site itself is built
