@@ -1085,7 +1085,8 @@ def build(
     if report_path is not None:
         try:
             report_path.parent.mkdir(parents=True, exist_ok=True)
-            report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+            report_path.write_text(text, encoding="utf-8")
         except OSError as exc:  # the site is built; the report asked for is not
             why = exc.strerror or exc
             print(f"kgraph: error: cannot write the report {report_path}: {why}", file=sys.stderr)
