@@ -24,19 +24,10 @@ def _unusable(cache_dir: Path, exc: OSError) -> CacheUnusable:
     )
 
 
-def check_cache(cache_dir: Path) -> None:
-    """Make the cache folder if need be; `CacheUnusable` if it cannot be made or written."""
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        if not os.access(cache_dir, os.W_OK | os.X_OK):
-            raise PermissionError(13, "Permission denied")
-    except OSError as exc:
-        raise _unusable(cache_dir, exc) from None
-
-
 @contextmanager
-def build_lock(cache_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `cache_dir/build.lock`; released even on kill (the OS drops it)."""
+def build_lock(cache_dir: Path, holder: str = "kgraph build") -> Iterator[None]:
+    """Hold an exclusive lock on `cache_dir/build.lock`; released even on kill (the OS drops it).
+    `holder` names the command in the message another process gets."""
     path = cache_dir / "build.lock"
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -47,13 +38,14 @@ def build_lock(cache_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            found = os.pread(fd, 96, 0).decode(errors="replace").strip() or "another process"
+            pid, _, command = found.partition(" ")
             raise BuildLocked(
-                f"another kgraph build is running (pid {holder}) with cache {cache_dir}; "
-                "wait for it to finish"
+                f"another kgraph build is running (pid {pid}{', ' + command if command else ''}) "
+                f"with cache {cache_dir}; wait for it to finish, or stop it"
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        os.pwrite(fd, f"{os.getpid()} {holder}".encode(), 0)
         yield
     finally:
         os.close(fd)

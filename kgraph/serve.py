@@ -10,6 +10,7 @@ Problems of the last build (file:line) are shown as an overlay until a build wit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -283,7 +284,7 @@ def serve(
 ) -> int:
     """Run until Ctrl-C: build once, then rebuild on every change and notify the browser."""
     from kgraph.build import Builder, SearchIndexer
-    from kgraph.lock import CacheUnusable, check_cache
+    from kgraph.lock import BuildLocked, CacheUnusable, build_lock
     from kgraph.publish import NotASite, check_output
 
     # Requests and the SSE stream are served by threads while a rebuild holds the GIL;
@@ -291,10 +292,11 @@ def serve(
     # request. Builds hand it over rarely, so they barely notice.
     sys.setswitchinterval(SWITCH_INTERVAL)
     builder = Builder.for_vault(vault, out, execute=execute, jobs=jobs)
+    held = contextlib.ExitStack()  # the cache's build lock, for as long as it serves
     try:
         check_output(builder.config.out)  # as `kgraph build` does, before any work
-        check_cache(builder.config.cache_dir)
-    except (NotASite, CacheUnusable) as exc:
+        held.enter_context(build_lock(builder.config.cache_dir, "kgraph serve"))
+    except (NotASite, CacheUnusable, BuildLocked) as exc:
         print(f"kgraph: error: {exc}", file=sys.stderr)
         builder.close()
         return 1
@@ -317,6 +319,7 @@ def serve(
             file=sys.stderr,
         )
         builder.close()
+        held.close()
         return 1
 
     def rebuild(changed: set[Path]) -> None:
@@ -353,6 +356,7 @@ def serve(
     finally:
         stop.set()
         server.stop()
-        builder.close()
+        builder.close()  # writes the caches: still under the lock
+        held.close()
         print("kgraph: stopped", flush=True)
     return 0

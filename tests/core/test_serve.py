@@ -267,3 +267,19 @@ def test_serve_stops_with_a_message_when_it_cannot_start(
     monkeypatch.setenv("KGRAPH_CACHE_DIR", str(not_a_folder))
     assert serve(vault, tmp_path / "site", port=free_port()) == 1
     assert "as the cache folder" in capsys.readouterr().err
+
+
+def test_a_build_on_the_cache_serve_uses_waits_for_serve_to_stop(
+    served: tuple[Server, Path], tmp_path: Path
+) -> None:
+    """serve holds the cache's build lock: a `kgraph build` beside it would write the same
+    caches and site from another process."""
+    server, vault = served
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KGRAPH_CACHE_DIR": str(tmp_path / "c")}
+    build = [sys.executable, "-m", "kgraph", "build", str(vault), "-o", str(tmp_path / "site")]
+    done = subprocess.run(build, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1
+    assert "another kgraph build is running" in done.stderr and "kgraph serve" in done.stderr
+    assert server.stop() == 0
+    done = subprocess.run(build, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
