@@ -192,7 +192,7 @@ def _cache_folder(cache_dir: Path, root: Path) -> Path:
 
 def _read_cache(folder: Path) -> tuple[dict[str, ParsedFile], list[Problem]]:
     found: dict[str, ParsedFile] = {}
-    problems: list[Problem] = []
+    bad: list[tuple[str, str, str]] = []  # (bucket file, message, why alone)
     for b in range(BUCKETS):
         path = folder / f"{b:02d}.pickle"
         try:
@@ -200,13 +200,17 @@ def _read_cache(folder: Path) -> tuple[dict[str, ParsedFile], list[Problem]]:
         except FileNotFoundError:
             continue
         except (CacheError, OSError) as exc:
-            problems.append(problem(path.name, 0, "cache-corrupt", f"ignored and rebuilt: {exc}"))
+            bad.append((path.name, f"ignored and rebuilt: {exc}", str(exc)))
             continue
         if not isinstance(value, dict):
-            problems.append(problem(path.name, 0, "cache-corrupt", "ignored: wrong shape"))
+            bad.append((path.name, "ignored: wrong shape", f"{path.name}: wrong shape"))
             continue
         found.update(value)
-    return found, problems
+    if len(bad) > 1:
+        # Every bucket at once (a cache from another kgraph version): one warning, not 16.
+        message = f"{len(bad)} parse cache files ignored and rebuilt; the first: {bad[0][2]}"
+        return found, [problem(folder.name, 0, "cache-corrupt", message)]
+    return found, [problem(name, 0, "cache-corrupt", message) for name, message, _ in bad]
 
 
 def save_parse_cache(cache_dir: Path, root: Path, parsed: dict[str, ParsedFile]) -> None:

@@ -230,6 +230,23 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
     assert kgraph.load(VAULT, cache_dir=cache).vault.reparsed == 0
 
 
+def test_a_whole_foreign_parse_cache_is_one_warning(tmp_path: Path) -> None:
+    """Every bucket unreadable at once (a cache another kgraph version wrote): one
+    `cache-corrupt` for the folder, naming how many, instead of one per bucket."""
+    cache = tmp_path / "c"
+    kgraph.load(VAULT, cache_dir=cache)
+    buckets = sorted(cache.glob("parse-*/*.pickle"))
+    assert len(buckets) > 1
+    for f in buckets:
+        f.write_bytes(f.read_bytes().replace(b"parse-bucket-v", b"parse-bucket-x", 1))
+    kg = kgraph.load(VAULT, cache_dir=cache)
+    found = [p for p in kg.problems if p.code == "cache-corrupt"]
+    assert len(found) == 1 and found[0].file == buckets[0].parent.name
+    assert found[0].message.startswith(f"{len(buckets)} parse cache files ignored and rebuilt")
+    assert kg.vault.reparsed == 5
+    assert kgraph.load(VAULT, cache_dir=cache).vault.reparsed == 0
+
+
 def test_query_snapshot_follows_edits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     vault = tmp_path / "v"
     shutil.copytree(VAULT, vault)
