@@ -17,13 +17,6 @@ class CacheUnusable(RuntimeError):
     """The cache folder cannot be made or written (a file in its place, no permission)."""
 
 
-def _unusable(cache_dir: Path, exc: OSError) -> CacheUnusable:
-    return CacheUnusable(
-        f"cannot use {cache_dir} as the cache folder: {exc.strerror or exc} "
-        "(choose another with KGRAPH_CACHE_DIR)"
-    )
-
-
 @contextmanager
 def build_lock(cache_dir: Path, holder: str = "kgraph build") -> Iterator[None]:
     """Hold an exclusive lock on `cache_dir/build.lock`; released even on kill (the OS drops it).
@@ -33,7 +26,10 @@ def build_lock(cache_dir: Path, holder: str = "kgraph build") -> Iterator[None]:
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise _unusable(cache_dir, exc) from None
+        raise CacheUnusable(
+            f"cannot use {cache_dir} as the cache folder: {exc.strerror or exc} "
+            "(choose another with KGRAPH_CACHE_DIR)"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -65,12 +65,12 @@ def _escaped(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
 
 
-def flat_graph(graph: nx.MultiDiGraph, xml: bool = False) -> nx.MultiDiGraph:
-    """A copy with flat attribute values and no None values (`xml`: every string, node
-    and key included, made fit for XML)."""
+def flat_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy for GraphML/GEXF: flat attribute values, no None values, and every string
+    (nodes and keys included) fit for XML."""
 
     def fit(value: Any) -> Any:
-        return xml_text(value) if xml and isinstance(value, str) else value
+        return xml_text(value) if isinstance(value, str) else value
 
     flat: nx.MultiDiGraph = nx.MultiDiGraph()
     for node, attrs in graph.nodes(data=True):
@@ -89,10 +89,10 @@ def export_graph(cg: ConceptGraph, fmt: str, out: Path) -> list[Path]:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "graphml":
-        nx.write_graphml(flat_graph(cg.graph, xml=True), out)
+        nx.write_graphml(flat_graph(cg.graph), out)
         return [out]
     if fmt == "gexf":
-        nx.write_gexf(flat_graph(cg.graph, xml=True), out)
+        nx.write_gexf(flat_graph(cg.graph), out)
         return [out]
     if fmt == "json":
         safe: nx.MultiDiGraph = nx.MultiDiGraph()
