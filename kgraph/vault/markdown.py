@@ -109,8 +109,32 @@ def make_markdown() -> MarkdownIt:
     blockids_plugin(md)
     cells_plugin(md)
     htmltags_plugin(md)
+    md.core.ruler.push("kg_unnest_links", _unnest_links)
     md.core.ruler.push("kg_collect", _collect)
     return md
+
+
+def _unnest_links(state: StateCore) -> None:
+    """An autolink inside a link's text (`[<https://a>](b)`) stays its text: markdown-it
+    nests the two anchors, which HTML cannot hold (a browser or the sanitiser would
+    split the outer link), and the link-to-note fold would pair the wrong ends."""
+    for block in state.tokens:
+        children = block.children
+        if block.type != "inline" or not children:
+            continue
+        depth, kept = 0, []
+        for child in children:
+            if child.type == "link_open":
+                depth += 1
+                if depth > 1:
+                    continue
+            elif child.type == "link_close":
+                depth -= 1
+                if depth > 0:
+                    continue
+            kept.append(child)
+        if len(kept) != len(children):
+            block.children = kept
 
 
 # ---- collecting facts from the token stream -------------------------------------------

@@ -94,6 +94,8 @@ def render(tmp: Path, body: str) -> RenderedNote:
         "[site](https://example.org/a?b=1&c=2) and <https://example.org> and mail@example.org",
         "![[Target]]\n\n![img](https://example.org/x.png) and ==marked== #tag ^block1",
         "Formula with text: $\\text{<script>alert(1)</script>}$",
+        # an autolink inside a link's text: one anchor, not two nested
+        "[<https://a.example>](https://b.example) and [[<https://a.example>\\[x](Target.md)",
     ],
 )
 def test_escaped_bodies_skip_the_sanitiser(tmp_path: Path, body: str) -> None:

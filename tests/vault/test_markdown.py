@@ -256,3 +256,15 @@ def test_exported_note_sample() -> None:
     assert html.count('<div class="math display">') == 2
     assert '<span class="math inline">X_i</span>' in html
     assert "Chloride" not in html and "TODO" not in html
+
+
+def test_an_autolink_inside_a_link_is_its_text() -> None:
+    html = render_body(
+        "[<https://a.example>](https://b.example)", PlainHooks(), path="n.md", body_line=1
+    ).html
+    assert html == '<p><a href="https://b.example">https://a.example</a></p>\n'
+    # A link to a note around one: the note link keeps all its text, and is recorded.
+    body = "[see <https://a.example> here](Target.md)"
+    assert render_body(body, PlainHooks(), path="n.md", body_line=1).html.count("<a ") == 1
+    (link,) = links(body)
+    assert (link.target, link.display) == ("Target.md", "see https://a.example here")
